@@ -1,0 +1,22 @@
+"""Layers, each with its forward and backward pass side by side.
+
+Layout: images are channels-last (N, H, W, C), as in the Keras tutorials the
+reference models come from. Kernels follow Keras: Conv2D (kh, kw, C_in, F),
+Conv2DTranspose (kh, kw, F, C_in), Dense (D_in, D_out).
+"""
+
+from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from .base import Layer
+from .batchnorm import BatchNormalization
+from .conv2d import Conv2D
+from .conv2d_transpose import Conv2DTranspose
+from .dense import Dense
+from .dropout import Dropout
+from .reshape import Flatten, Reshape
+
+BatchNorm = BatchNormalization
+
+__all__ = [
+    "Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Dropout", "Reshape", "Flatten",
+    "Conv2D", "Conv2DTranspose", "BatchNormalization", "BatchNorm",
+]

@@ -1,0 +1,71 @@
+"""Element-wise activations. Each keeps what its derivative needs and nothing more."""
+
+import numpy as np
+from scipy.special import expit
+
+from .base import Layer
+
+
+class LeakyReLU(Layer):
+    """y = x if x > 0 else αx;   dy/dx = 1 if x > 0 else α.
+
+    Shapes: any (N, ...), output the same. At x = 0 the derivative is taken as α.
+    """
+
+    def __init__(self, alpha=0.2, name=None):
+        super().__init__(name)
+        if not 0 <= alpha < 1:
+            raise ValueError(f"{self.name}: argument 'alpha' must lie in [0, 1), received {alpha}")
+        self.alpha = float(alpha)
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self.positive = x > 0
+        # max(x, αx) equals the piecewise definition because 0 <= α < 1
+        y = np.maximum(x, x * x.dtype.type(self.alpha))
+        return self._remember_output(y)
+
+    def backward(self, grad_out):
+        self._check_grad(grad_out)
+        return np.where(self.positive, grad_out, grad_out * grad_out.dtype.type(self.alpha))
+
+    def kink_state(self):
+        """Which side of the kink each unit was on in the last forward (for gradcheck)."""
+        return self.positive
+
+
+class ReLU(LeakyReLU):
+    """y = max(x, 0);   dy/dx = 1 if x > 0 else 0."""
+
+    def __init__(self, name=None):
+        super().__init__(alpha=0.0, name=name)
+
+
+class Sigmoid(Layer):
+    """y = σ(x) = 1 / (1 + e^{-x});   dy/dx = y (1 − y).
+
+    Computed by ``scipy.special.expit``, which never overflows: it evaluates
+    e^{-|x|} only, so σ(±1000) is exactly 1 or 0 with no warning.
+    """
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self.y = expit(x)
+        return self._remember_output(self.y)
+
+    def backward(self, grad_out):
+        self._check_grad(grad_out)
+        return grad_out * self.y * (1 - self.y)
+
+
+class Tanh(Layer):
+    """y = tanh(x);   dy/dx = 1 − y²."""
+
+    def forward(self, x, training=False):
+        self._check_input(x)
+        self.y = np.tanh(x)
+        return self._remember_output(self.y)
+
+    def backward(self, grad_out):
+        self._check_grad(grad_out)
+        return grad_out * (1 - self.y * self.y)

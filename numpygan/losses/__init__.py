@@ -1,0 +1,7 @@
+"""Losses: each ``loss(pred, target)`` returns ``(value, dvalue/dpred)``, mean-reduced."""
+
+from .binary_crossentropy import BinaryCrossentropy
+from .mean_squared_error import MeanSquaredError
+from .sparse_categorical_crossentropy import SparseCategoricalCrossentropy
+
+__all__ = ["BinaryCrossentropy", "MeanSquaredError", "SparseCategoricalCrossentropy"]

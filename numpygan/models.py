@@ -1,0 +1,101 @@
+"""Builders for the reference GAN architectures.
+
+Every generator maps z (N, latent_dim) to images (N, 28, 28, 1); every
+discriminator maps images (N, 28, 28, 1) to one logit per image (N, 1) by
+default — train it with ``BinaryCrossentropy(from_logits=True)``, which is the
+sigmoid output of the tutorials folded into a loss that cannot overflow. Pass
+``output="sigmoid"`` for the literal tutorial form (probabilities).
+
+Generators end in ``tanh`` for data in [-1, 1] or ``sigmoid`` for [0, 1].
+"""
+
+import numpy as np
+
+from .layers import (BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout, Flatten, LeakyReLU,
+                     Reshape, Sigmoid, Tanh)
+from .sequential import Sequential
+
+IMAGE_SHAPE = (28, 28, 1)
+
+
+def _activation(name, arg="output_activation"):
+    if name == "tanh":
+        return Tanh()
+    if name == "sigmoid":
+        return Sigmoid()
+    raise ValueError(f"{arg}: expected 'tanh' or 'sigmoid', received {name!r}")
+
+
+def _d_output(output):
+    if output == "logit":
+        return []
+    if output == "sigmoid":
+        return [Sigmoid()]
+    raise ValueError(f"output: expected 'logit' or 'sigmoid', received {output!r}")
+
+
+def mlp_generator(latent_dim=100, output_activation="tanh", dropout=0.0, hidden=(256, 512, 1024),
+                  image_shape=IMAGE_SHAPE, rng=None, seed=None, dtype=np.float32):
+    """z (N, latent_dim) → Dense 256 → 512 → 1024 → 784 → (N, 28, 28, 1), LeakyReLU(0.2).
+
+    ``dropout=0`` is the tutorial form; the second form uses Dropout in G as well
+    (e.g. 0.3 after every hidden layer) with a tanh output.
+    """
+    layers = []
+    for units in hidden:
+        layers += [Dense(units), LeakyReLU(0.2)]
+        if dropout:
+            layers.append(Dropout(dropout))
+    layers += [Dense(int(np.prod(image_shape))), _activation(output_activation), Reshape(image_shape)]
+    return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="mlp_generator")
+
+
+def mlp_discriminator(dropout=0.3, hidden=(1024, 512, 256), output="logit", image_shape=IMAGE_SHAPE,
+                      rng=None, seed=None, dtype=np.float32):
+    """(N, 28, 28, 1) → Flatten → Dense 1024 → 512 → 256 → 1, LeakyReLU(0.2), Dropout(0.3) after each."""
+    layers = [Flatten()]
+    for units in hidden:
+        layers += [Dense(units), LeakyReLU(0.2)]
+        if dropout:
+            layers.append(Dropout(dropout))
+    layers += [Dense(1)] + _d_output(output)
+    return Sequential(layers, image_shape, rng=rng, seed=seed, dtype=dtype, name="mlp_discriminator")
+
+
+def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dtype=np.float32):
+    """The Keras-tutorial DCGAN critic on 28×28×1:
+
+    Conv2D(64, 3×3, s2, same) → LeakyReLU(0.2) → Dropout(0.4) → Conv2D(64, 3×3, s2, same)
+    → LeakyReLU(0.2) → Dropout(0.4) → Flatten → Dense(1).
+    ``batchnorm=True`` inserts BatchNormalization after the second convolution
+    (the DCGAN paper leaves the first layer of D un-normalised).
+    """
+    init = "normal" if batchnorm else "glorot_uniform"
+    layers = [Conv2D(64, 3, 2, "same", kernel_initializer=init), LeakyReLU(0.2), Dropout(0.4),
+              Conv2D(64, 3, 2, "same", kernel_initializer=init)]
+    if batchnorm:
+        layers.append(BatchNormalization())
+    layers += [LeakyReLU(0.2), Dropout(0.4), Flatten(), Dense(1)] + _d_output(output)
+    return Sequential(layers, IMAGE_SHAPE, rng=rng, seed=seed, dtype=dtype, name="dcgan_discriminator")
+
+
+def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False, rng=None, seed=None,
+                    dtype=np.float32):
+    """The Keras-tutorial DCGAN generator:
+
+    Dense(128·7·7) → LeakyReLU(0.2) → Reshape(7, 7, 128) → Conv2DTranspose(128, 4×4, s2, same)
+    → LeakyReLU(0.2) → Conv2DTranspose(128, 4×4, s2, same) → LeakyReLU(0.2)
+    → Conv2D(1, 7×7, same) → sigmoid.
+    ``batchnorm=True`` (use with ``output_activation="tanh"``) adds BatchNormalization
+    before each hidden LeakyReLU and draws weights from N(0, 0.02²), as in the DCGAN paper.
+    """
+    init = "normal" if batchnorm else "glorot_uniform"
+
+    def block(layer):
+        return [layer] + ([BatchNormalization()] if batchnorm else []) + [LeakyReLU(0.2)]
+
+    layers = (block(Dense(128 * 7 * 7, kernel_initializer=init)) + [Reshape((7, 7, 128))]
+              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init))
+              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init))
+              + [Conv2D(1, 7, 1, "same", kernel_initializer=init), _activation(output_activation)])
+    return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="dcgan_generator")

@@ -1,0 +1,29 @@
+"""Stochastic gradient descent with (optionally Nesterov) momentum."""
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """velocity ← μ · velocity − lr · g;   θ ← θ + velocity
+    (Nesterov: θ ← θ + μ · velocity − lr · g).  μ = 0 is plain gradient descent."""
+
+    slot_names = ("velocity",)
+
+    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False):
+        super().__init__(params, lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: argument 'momentum' must lie in [0, 1), received {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def _update(self, name, param, scratch):
+        velocity = self.slots["velocity"][name]
+        np.multiply(param.grad, self.lr, out=scratch)
+        velocity *= self.momentum
+        velocity -= scratch
+        if self.nesterov:
+            param.value -= scratch
+            param.value += self.momentum * velocity
+        else:
+            param.value += velocity

@@ -26,6 +26,7 @@ def save_npz_atomic(path, arrays, compress=False):
             (np.savez_compressed if compress else np.savez)(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary data files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -17,11 +17,12 @@ new file or none, never a partial one. It is read with
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Dict, Mapping, Sequence, Union
 
 import numpy as np
+
+from ..io import save_npz_atomic
 
 __all__ = ["ENV_VAR", "default_cache_dir", "resolve_cache_dir", "write_npz_atomic", "read_npz"]
 
@@ -47,30 +48,9 @@ def resolve_cache_dir(cache_dir: Union[str, "os.PathLike[str]", None] = None) ->
 
 
 def write_npz_atomic(path: Union[str, "os.PathLike[str]"], arrays: Mapping[str, np.ndarray]) -> Path:
-    """Write ``arrays`` to ``path`` (an ``.npz``) so it appears complete or not at all.
-
-    The temporary file lives in the destination directory because
-    ``os.replace`` is only atomic within one file system. On any failure the
-    temporary file is removed and the previous ``path`` (if any) is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates 0600; the cache is ordinary shared data.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    """Write ``arrays`` (compressed) to ``path`` so it appears complete or not at all."""
+    save_npz_atomic(path, arrays, compress=True)
+    return Path(path)
 
 
 def read_npz(path: Union[str, "os.PathLike[str]"], keys: Sequence[str]) -> Dict[str, np.ndarray]:

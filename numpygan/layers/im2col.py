@@ -13,6 +13,16 @@ pixels they came from. Windows overlap when k > s, so the adds must accumulate:
 
 It loops over the kh·kw kernel offsets only; each iteration is one strided,
 vectorised add over the whole batch and all windows.
+
+The same sum can be grouped the other way round: first every input pixel's
+product with every kernel tap (a, b), parts[a, b, n, p, q, f], then for each
+output pixel the one part of each tap that its window picks up:
+
+    y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a, j·sw + b, f]       (sum_taps)
+
+with the adjoint that hands each output gradient back to those parts
+(spread_taps). Conv2D uses this grouping when it has fewer filters than input
+channels: its intermediate is then smaller than the im2col matrix.
 """
 
 import math
@@ -51,14 +61,14 @@ def conv_output_size(size, kernel, stride, pad_before, pad_after):
 
 
 def pad_images(x, pads):
-    """Zero-pad (N, H, W, C) by pads = (top, bottom, left, right); no copy if all are 0."""
+    """Zero-pad (..., H, W, C) by pads = (top, bottom, left, right); no copy if all are 0."""
     top, bottom, left, right = pads
     if top == bottom == left == right == 0:
         return x
-    n, h, w, c = x.shape
-    xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    *lead, h, w, c = x.shape
+    xp = np.zeros((*lead, h + top + bottom, w + left + right, c), dtype=x.dtype)
     # explicit end indices: a slice like [top:-bottom] would be empty when bottom == 0
-    xp[:, top:top + h, left:left + w, :] = x
+    xp[..., top:top + h, left:left + w, :] = x
     return xp
 
 
@@ -90,3 +100,36 @@ def col2im(cols, image_shape, strides, pads):
     if top == bottom == left == right == 0:
         return xp
     return xp[:, top:top + h, left:left + w, :]
+
+
+def sum_taps(parts, strides, out_hw):
+    """y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a, j·sw + b, f]:  (kh, kw, N, Hp, Wp, F) → (N, Ho, Wo, F).
+
+    ``parts`` is indexed by kernel tap (a, b) and padded-image pixel (p, q); each
+    output pixel sums, over the taps, the part its window reads at that tap.
+    Tap-major, so each tap's parts are one contiguous block.
+    """
+    kh, kw, n, _, _, f = parts.shape
+    sh, sw = strides
+    ho, wo = out_hw
+    y = np.zeros((n, ho, wo, f), dtype=parts.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            y += parts[a, b, :, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw, :]
+    return y
+
+
+def spread_taps(grad, padded_hw, kernel_hw, strides):
+    """Adjoint of sum_taps: (N, Ho, Wo, F) → (kh, kw, N, Hp, Wp, F), zero where no window reads.
+
+    dparts[a, b, n, i·sh + a, j·sw + b, f] = grad[n, i, j, f]; each slot is written
+    by one (i, j, a, b) at most, so plain assignment suffices.
+    """
+    n, ho, wo, f = grad.shape
+    kh, kw = kernel_hw
+    sh, sw = strides
+    dparts = np.zeros((kh, kw, n) + tuple(padded_hw) + (f,), dtype=grad.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            dparts[a, b, :, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw, :] = grad
+    return dparts

@@ -10,6 +10,11 @@ class LeakyReLU(Layer):
     """y = x if x > 0 else αx;   dy/dx = 1 if x > 0 else α.
 
     Shapes: any (N, ...), output the same. At x = 0 the derivative is taken as α.
+
+    ``pinned_kinks``: normally None. A gradient check may set it to a boolean
+    array (a previous ``kink_state()``) to hold every unit on that side of the
+    kink, so finite differences see the smooth branch the checked point lies on
+    (see ``numpygan.gradcheck.pinned_kinks``).
     """
 
     def __init__(self, alpha=0.2, name=None):
@@ -17,12 +22,12 @@ class LeakyReLU(Layer):
         if not 0 <= alpha < 1:
             raise ValueError(f"{self.name}: argument 'alpha' must lie in [0, 1), received {alpha}")
         self.alpha = float(alpha)
+        self.pinned_kinks = None
 
     def forward(self, x, training=False):
         self._check_input(x)
-        self.positive = x > 0
-        # max(x, αx) equals the piecewise definition because 0 <= α < 1
-        y = np.maximum(x, x * x.dtype.type(self.alpha))
+        self.positive = x > 0 if self.pinned_kinks is None else self.pinned_kinks
+        y = np.where(self.positive, x, x * x.dtype.type(self.alpha))
         return self._remember_output(y)
 
     def backward(self, grad_out):

@@ -68,11 +68,13 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
     Conv2D(64, 3×3, s2, same) → LeakyReLU(0.2) → Dropout(0.4) → Conv2D(64, 3×3, s2, same)
     → LeakyReLU(0.2) → Dropout(0.4) → Flatten → Dense(1).
     ``batchnorm=True`` inserts BatchNormalization after the second convolution
-    (the DCGAN paper leaves the first layer of D un-normalised).
+    (the DCGAN paper leaves the first layer of D un-normalised) and drops that
+    convolution's bias: BatchNorm subtracts the batch mean, so a bias before it
+    cancels exactly, gets a zero gradient and never trains.
     """
     init = "normal" if batchnorm else "glorot_uniform"
     layers = [Conv2D(64, 3, 2, "same", kernel_initializer=init), LeakyReLU(0.2), Dropout(0.4),
-              Conv2D(64, 3, 2, "same", kernel_initializer=init)]
+              Conv2D(64, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm)]
     if batchnorm:
         layers.append(BatchNormalization())
     layers += [LeakyReLU(0.2), Dropout(0.4), Flatten(), Dense(1)] + _d_output(output)
@@ -87,15 +89,17 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
     → LeakyReLU(0.2) → Conv2DTranspose(128, 4×4, s2, same) → LeakyReLU(0.2)
     → Conv2D(1, 7×7, same) → sigmoid.
     ``batchnorm=True`` (use with ``output_activation="tanh"``) adds BatchNormalization
-    before each hidden LeakyReLU and draws weights from N(0, 0.02²), as in the DCGAN paper.
+    before each hidden LeakyReLU and draws weights from N(0, 0.02²), as in the DCGAN paper;
+    the layers it normalises then have no bias (BatchNorm's mean subtraction cancels it).
     """
     init = "normal" if batchnorm else "glorot_uniform"
 
     def block(layer):
         return [layer] + ([BatchNormalization()] if batchnorm else []) + [LeakyReLU(0.2)]
 
-    layers = (block(Dense(128 * 7 * 7, kernel_initializer=init)) + [Reshape((7, 7, 128))]
-              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init))
-              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init))
+    bias = not batchnorm
+    layers = (block(Dense(128 * 7 * 7, kernel_initializer=init, use_bias=bias)) + [Reshape((7, 7, 128))]
+              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
+              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
               + [Conv2D(1, 7, 1, "same", kernel_initializer=init), _activation(output_activation)])
     return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="dcgan_generator")

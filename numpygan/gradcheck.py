@@ -7,9 +7,11 @@ derivative from the fourth-order central difference
 
     dL/dw ≈ [8 (L(w+h) − L(w−h)) − (L(w+2h) − L(w−2h))] / (12 h)
 
-whose truncation error is O(h⁴): with h = 1e-3 in float64 both truncation and
-round-off usually stay near 1e-12, so a correct backward agrees to ≈ 1e-9
-relative. Where the function curves on a smaller scale than h (BatchNorm over
+whose truncation error is O(h⁴). L is evaluated relative to the unperturbed
+point, as Σ (f − f₀) ⊙ u, so outputs a perturbation does not reach cancel
+exactly and round-off scales with the change rather than with the size of L.
+With h = 1e-3 in float64 truncation and round-off usually stay near 1e-12,
+so a correct backward agrees to ≈ 1e-9 relative. Where the function curves on a smaller scale than h (BatchNorm over
 a batch whose values nearly coincide), the estimates at 2h and h disagree and
 the step is halved until successive ones agree (``numerical_gradient``).
 
@@ -227,9 +229,13 @@ def gradcheck(model, x, *, training=True, h=1e-3, max_per_tensor=None, seed=0, k
     for name, p in params.items():
         analytic[name] = p.grad.copy()
 
+    y = y.copy()  # the forward may return a view of x (Dropout at inference), which is perturbed below
+
     def loss():
+        """L(w) − L(w₀) = Σ (f − f₀) ⊙ u: outputs a perturbation does not reach cancel
+        exactly, so round-off scales with what changed, not with the size of L."""
         replay_randomness()
-        return float(np.dot(model.forward(x, training=training).reshape(-1), u.reshape(-1)))
+        return float(np.dot((model.forward(x, training=training) - y).reshape(-1), u.reshape(-1)))
 
     loss()  # the unperturbed forward, whose activation pattern is pinned below
     tensors = [("input", x)] + [(name, p.value) for name, p in params.items()]

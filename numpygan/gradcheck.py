@@ -11,9 +11,10 @@ whose truncation error is O(h⁴). L is evaluated relative to the unperturbed
 point, as Σ (f − f₀) ⊙ u, so outputs a perturbation does not reach cancel
 exactly and round-off scales with the change rather than with the size of L.
 With h = 1e-3 in float64 truncation and round-off usually stay near 1e-12,
-so a correct backward agrees to ≈ 1e-9 relative. Where the function curves on a smaller scale than h (BatchNorm over
-a batch whose values nearly coincide), the estimates at 2h and h disagree and
-the step is halved until successive ones agree (``numerical_gradient``).
+so a correct backward agrees to ≈ 1e-9 relative. Where the function curves on
+a smaller scale than h (BatchNorm over a batch whose values nearly coincide),
+the estimates at 2h and h disagree and the step is halved until successive
+ones agree (``numerical_gradient``).
 
 Per tensor, the report gives the maximum element-wise relative error
 |a − n| / max(|a| + |n|, 1e-12) and the index where it occurs.

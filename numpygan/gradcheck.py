@@ -206,6 +206,9 @@ def gradcheck(model, x, *, training=True, h=1e-3, max_per_tensor=None, seed=0, k
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError(f"gradcheck: argument 'x' must be a float64 array, received {getattr(x, 'dtype', type(x))}")
+    if max_per_tensor is not None and max_per_tensor < 2:
+        raise ValueError(f"gradcheck: argument 'max_per_tensor' must be >= 2 (first and last element), "
+                         f"received {max_per_tensor}")
     params = model.parameters()
     for name, p in params.items():
         if p.dtype != np.float64:
@@ -244,7 +247,7 @@ def gradcheck(model, x, *, training=True, h=1e-3, max_per_tensor=None, seed=0, k
     with pinned_kinks(model):
         for name, arr in tensors:
             if max_per_tensor is not None and arr.size > max_per_tensor:
-                picks = chooser.choice(arr.size, size=max_per_tensor - 2, replace=False)
+                picks = chooser.choice(np.arange(1, arr.size - 1), size=max_per_tensor - 2, replace=False)
                 indices = np.unique(np.concatenate([[0, arr.size - 1], picks]))
             else:
                 indices = np.arange(arr.size)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+
 def relative_error(analytic, numeric):
     """Element-wise |a − n| / max(|a| + |n|, 1e-12)."""
     analytic, numeric = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
@@ -79,10 +80,11 @@ def numerical_gradient(f, array, indices=None, h=1e-3, kink_state=None, min_h=1e
     stencils share the points ±2h), and the step is halved while successive
     estimates differ by more than ``rtol`` relative: a function that curves on a
     smaller scale (BatchNorm over a batch whose values nearly coincide) needs a
-    smaller step than h = 1e-3, and the comparison finds out which. ``kink_state()``, if given, returns a tuple of boolean
-    arrays describing which side of each kink every unit is on; when a
-    perturbation changes it, the element starts over with h/10 (down to
-    ``min_h``). Returns (gradient values for ``indices``, the step of each).
+    smaller step than h = 1e-3, and the comparison finds out which.
+    ``kink_state()``, if given, returns a tuple of boolean arrays describing
+    which side of each kink every unit is on; when a perturbation changes it,
+    the element starts over with h/10 (down to ``min_h``).
+    Returns (gradient values for ``indices``, the step of each).
     """
     if array.dtype != np.float64:
         raise TypeError(f"numerical_gradient: argument 'array' must be float64, received {array.dtype}")

@@ -88,7 +88,8 @@ def test_transposed_padding_that_removes_the_whole_output():
     (lambda: Conv2D(2, 3, padding="full"),
      r"conv2d: argument 'padding' must be 'same', 'valid', a non-negative int or a pair of them, received 'full'"),
     (lambda: Conv2D(2, 3, padding=-1), r"conv2d: argument 'padding' .* received -1"),
-    (lambda: Conv2D(2, 0), r"conv2d: argument 'kernel_size' must be a positive int or a pair of them, received \(0, 0\)"),
+    (lambda: Conv2D(2, 0),
+     r"conv2d: argument 'kernel_size' must be a positive int or a pair of them, received \(0, 0\)"),
     (lambda: Conv2D(2, 3, strides=(1,)), r"conv2d: argument 'strides' must be a positive int or a pair of them, "
                                          r"received \(1,\)"),
     (lambda: Conv2D(0, 3), r"conv2d: argument 'filters' must be a positive int, received 0"),

@@ -18,7 +18,8 @@ def batch(shape, n=8, seed=0, dtype=np.float64):
     """Per-feature offsets and scales far from 0 and 1."""
     rng = np.random.default_rng(seed)
     features = shape[-1]
-    return (rng.uniform(-5, 5, features) + rng.uniform(0.5, 3, features) * rng.standard_normal((n,) + shape)).astype(dtype)
+    offset, scale = rng.uniform(-5, 5, features), rng.uniform(0.5, 3, features)
+    return (offset + scale * rng.standard_normal((n,) + shape)).astype(dtype)
 
 
 def stat_axes(x):

@@ -140,7 +140,8 @@ def test_conv2d_output_size_follows_keras():
         got = layer.build((size, size, 3), rng=np.random.default_rng(0))
         got_forward = layer.forward(np.zeros((1, size, size, 3), dtype=np.float32)).shape[1:]
         if got != (out, out, 2) or got_forward != got:
-            wrong.append(f"{conv_id(size, kernel, stride, padding)}: expected {out}, built {got}, forward {got_forward}")
+            wrong.append(f"{conv_id(size, kernel, stride, padding)}: expected {out}, "
+                         f"built {got}, forward {got_forward}")
     assert not wrong, "\n".join(wrong)
 
 

@@ -147,7 +147,8 @@ def test_loading_weights_of_another_shape_names_the_tensor_and_both_shapes(tmp_p
     path = tmp_path / "g.npz"
     models.mlp_generator(hidden=(128, 512, 1024), seed=0).save_weights(path)
     with pytest.raises(ValueError, match=r"shape mismatch: 0\.dense\.kernel: expected \(100, 256\), "
-                                         r"received \(100, 128\); 0\.dense\.bias: expected \(256,\), received \(128,\)"):
+                                         r"received \(100, 128\); "
+                                         r"0\.dense\.bias: expected \(256,\), received \(128,\)"):
         models.mlp_generator(seed=0).load_weights(path)
 
 

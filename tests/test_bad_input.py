@@ -97,7 +97,8 @@ def test_transposed_padding_that_removes_the_whole_output():
      r"conv2dtranspose: argument 'output_padding' cannot be combined with padding='same'"),
     (lambda: Conv2DTranspose(2, 3, 2, padding="valid", output_padding=2),
      r"conv2dtranspose: argument 'output_padding' must satisfy 0 <= output_padding < strides \(2, 2\), received 2"),
-    (lambda: Dense(0), r"dense: argument 'units' must be >= 1, received 0"),
+    (lambda: Dense(0), r"dense: argument 'units' must be a positive int, received 0"),
+    (lambda: Dense(2.5), r"dense: argument 'units' must be a positive int, received 2\.5"),
     (lambda: LeakyReLU(1.0), r"leakyrelu: argument 'alpha' must lie in \[0, 1\), received 1\.0"),
     (lambda: Reshape((5, 5)).build((24,)),
      r"reshape: cannot reshape per-sample shape \(24,\) \(24 values\) to target_shape \(5, 5\) \(25 values\)"),
@@ -105,7 +106,7 @@ def test_transposed_padding_that_removes_the_whole_output():
      r"conv2d: input must be \(batch, height, width, channels\), received per-sample shape \(8, 8\)"),
     (lambda: Dense(2).build((4, 4)), r"dense: input must be \(batch, features\), received per-sample shape \(4, 4\)"),
 ], ids=["padding_name", "padding_negative", "kernel_zero", "strides_length", "filters_zero",
-        "output_padding_with_same", "output_padding_too_large", "units_zero", "alpha_one", "reshape_size",
+        "output_padding_with_same", "output_padding_too_large", "units_zero", "units_fraction", "alpha_one", "reshape_size",
         "conv2d_input_rank", "dense_input_rank"])
 def test_bad_layer_arguments(make, match):
     with pytest.raises(ValueError, match=match):

@@ -21,8 +21,9 @@ class Dense(Layer):
     def __init__(self, units, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  use_bias=True, name=None):
         super().__init__(name)
-        if int(units) < 1:
-            raise ValueError(f"{self.name}: argument 'units' must be >= 1, received {units}")
+        # int(2.5) would silently build 2 units: only whole numbers are accepted
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+            raise ValueError(f"{self.name}: argument 'units' must be a positive int, received {units!r}")
         self.units = int(units)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)

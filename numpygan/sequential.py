@@ -47,10 +47,29 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, grad_out):
-        for layer in reversed(self.layers):
-            grad_out = layer.backward(grad_out)
-        return grad_out
+    def backward(self, grad_out, need_input_grad=True):
+        """dL/dy (N, *output_shape) → dL/dx (N, *input_shape); adds dL/dθ into every trainable Parameter.
+
+        ``need_input_grad=False`` says nobody will use dL/dx (x is data: real
+        images fed to D, or z fed to G). Backward then stops at the first layer
+        with trainable parameters, which skips its dL/dx product, and returns
+        None: the layers below it have nothing to learn, and their backward
+        would only compute dL/dx. Every parameter gradient is the same either way.
+        """
+        stop = 0 if need_input_grad else self._first_trainable_layer()
+        for index in range(len(self.layers) - 1, stop - 1, -1):
+            if index == stop and not need_input_grad:
+                self.layers[index].backward(grad_out, need_input_grad=False)
+                return None
+            grad_out = self.layers[index].backward(grad_out)
+        return grad_out if need_input_grad else None
+
+    def _first_trainable_layer(self):
+        """Index of the first layer that learns something; len(layers) if none does."""
+        for index, layer in enumerate(self.layers):
+            if layer.trainable and layer.parameters():
+                return index
+        return len(self.layers)
 
     # -- parameters and state -----------------------------------------------------
     def parameters(self):

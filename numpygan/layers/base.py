@@ -10,6 +10,9 @@ backward — never forward twice and backward twice.
 Rules every layer keeps:
 
 * the upstream gradient ``grad_out`` is never written to;
+* ``backward(grad_out, need_input_grad=False)`` (layers with parameters) tells
+  the layer that nobody will use dL/dx — it is the first layer of a network fed
+  with data — so it may skip that product and return None;
 * parameter gradients are accumulated (``+=``); ``zero_grad()`` is the explicit reset;
 * arrays are allocated with the input's dtype (float32 in training, float64 in gradchecks);
 * bad input raises before any work is done, naming the layer, the argument,
@@ -69,7 +72,7 @@ class Layer:
     def forward(self, x, training=False):
         raise NotImplementedError
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         raise NotImplementedError
 
     # -- validation ---------------------------------------------------------

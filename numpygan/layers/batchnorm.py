@@ -71,12 +71,14 @@ class BatchNormalization(Layer):
         self.x_hat = (x - mean) * self.inv_std
         return self._remember_output(self.gamma.value * self.x_hat + self.beta.value)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)
         axes = tuple(range(grad_out.ndim - 1))
         if self.trainable:
             self.gamma.grad += (grad_out * self.x_hat).sum(axis=axes)
             self.beta.grad += grad_out.sum(axis=axes)
+        if not need_input_grad:
+            return None
         g_hat = grad_out * self.gamma.value
         if not self.training:
             return g_hat * self.inv_std

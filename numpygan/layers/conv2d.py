@@ -112,10 +112,10 @@ class Conv2D(Layer):
             y += self.bias.value
         return self._remember_output(y)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)
         if self.method == "taps":
-            return self._backward_by_taps(grad_out)
+            return self._backward_by_taps(grad_out, need_input_grad)
         f = self.filters
         g = grad_out.reshape(-1, f)                               # (N·Ho·Wo, F)
         cols = self.cols.reshape(g.shape[0], -1)                  # (N·Ho·Wo, kh·kw·C)
@@ -123,10 +123,12 @@ class Conv2D(Layer):
             self.kernel.grad += (cols.T @ g).reshape(self.kernel.shape)
             if self.use_bias:
                 self.bias.grad += g.sum(axis=0)
+        if not need_input_grad:
+            return None
         dcols = (g @ self.kernel.value.reshape(-1, f).T).reshape(self.cols.shape)
         return col2im(dcols, (grad_out.shape[0],) + self.input_shape, self.strides, self.pads)
 
-    def _backward_by_taps(self, grad_out):
+    def _backward_by_taps(self, grad_out, need_input_grad):
         n = grad_out.shape[0]
         h, w, c = self.input_shape
         (kh, kw), f = self.kernel_size, self.filters
@@ -139,4 +141,6 @@ class Conv2D(Layer):
             self.kernel.grad += dk.reshape(kh, kw, f, c).transpose(0, 1, 3, 2)
             if self.use_bias:
                 self.bias.grad += grad_out.sum(axis=(0, 1, 2))
+        if not need_input_grad:
+            return None
         return (dparts.T @ self._kernel_by_taps()).reshape(n, h, w, c)

@@ -103,7 +103,7 @@ class Conv2DTranspose(Layer):
             y += self.bias.value
         return self._remember_output(y)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)
         n, h, w, c = self.x.shape
         gcols = im2col(grad_out, self.kernel_size, self.strides, self.pads, (h, w)).reshape(n * h * w, -1)
@@ -112,4 +112,6 @@ class Conv2DTranspose(Layer):
             self.kernel.grad += (gcols.T @ self.x.reshape(-1, c)).reshape(self.kernel.shape)
             if self.use_bias:
                 self.bias.grad += grad_out.sum(axis=(0, 1, 2))
+        if not need_input_grad:
+            return None
         return (gcols @ kernel).reshape(n, h, w, c)

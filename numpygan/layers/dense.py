@@ -56,10 +56,12 @@ class Dense(Layer):
             y += self.bias.value
         return self._remember_output(y)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)
         if self.trainable:
             self.kernel.grad += self.x.T @ grad_out
             if self.use_bias:
                 self.bias.grad += grad_out.sum(axis=0)
+        if not need_input_grad:
+            return None
         return grad_out @ self.kernel.value.T

@@ -62,7 +62,7 @@ def mlp_discriminator(dropout=0.3, hidden=(1024, 512, 256), output="logit", imag
     return Sequential(layers, image_shape, rng=rng, seed=seed, dtype=dtype, name="mlp_discriminator")
 
 
-def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dtype=np.float32):
+def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dtype=np.float32, dropout=0.4):
     """The Keras-tutorial DCGAN critic on 28×28×1:
 
     Conv2D(64, 3×3, s2, same) → LeakyReLU(0.2) → Dropout(0.4) → Conv2D(64, 3×3, s2, same)
@@ -70,14 +70,19 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
     ``batchnorm=True`` inserts BatchNormalization after the second convolution
     (the DCGAN paper leaves the first layer of D un-normalised) and drops that
     convolution's bias: BatchNorm subtracts the batch mean, so a bias before it
-    cancels exactly, gets a zero gradient and never trains.
+    cancels exactly, gets a zero gradient and never trains. ``dropout`` sets
+    both dropout rates (0 removes the layers).
     """
     init = "normal" if batchnorm else "glorot_uniform"
-    layers = [Conv2D(64, 3, 2, "same", kernel_initializer=init), LeakyReLU(0.2), Dropout(0.4),
-              Conv2D(64, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm)]
+
+    def drop():  # a fresh layer each time: a layer instance caches one forward pass
+        return [Dropout(dropout)] if dropout else []
+
+    layers = [Conv2D(64, 3, 2, "same", kernel_initializer=init), LeakyReLU(0.2)] + drop()
+    layers.append(Conv2D(64, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm))
     if batchnorm:
         layers.append(BatchNormalization())
-    layers += [LeakyReLU(0.2), Dropout(0.4), Flatten(), Dense(1)] + _d_output(output)
+    layers += [LeakyReLU(0.2)] + drop() + [Flatten(), Dense(1)] + _d_output(output)
     return Sequential(layers, IMAGE_SHAPE, rng=rng, seed=seed, dtype=dtype, name="dcgan_discriminator")
 
 

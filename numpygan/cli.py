@@ -1,0 +1,135 @@
+"""The ``numpygan`` command.
+
+::
+
+    numpygan train --model mlp|dcgan --dataset mnist|fashion [--epochs N --batch-size B ...] [--resume]
+    numpygan sample CHECKPOINT -n 64 -o grid.png [--seed S]
+    numpygan data fetch mnist|fashion|all          (numpygan.data.cli)
+    numpygan evaluate ...                          (numpygan.metrics.cli, when installed)
+
+``numpygan train -h`` lists every training flag. Exit codes: 0 success, 1 failure,
+2 usage error, 130 interrupted (a checkpoint was saved; rerun with ``--resume``).
+"""
+
+import argparse
+import sys
+
+# Commands whose code lives in other packages, imported only when used (or for --help):
+# (command, module, registration function, what the fallback says it does)
+PLUGINS = (
+    ("data", "numpygan.data.cli", "add_data_subparser", "fetch and manage datasets"),
+    ("evaluate", "numpygan.metrics.cli", "register", "evaluate a trained generator (numpygan.metrics)"),
+)
+
+
+def _add_train(subparsers):
+    from .training.command_line import add_train_arguments
+    from .training.config import preset
+
+    parser = subparsers.add_parser(
+        "train", help="train a GAN (MLP or DCGAN) on MNIST or Fashion-MNIST",
+        description="Train a GAN; pictures and checkpoints go to --out (default runs/MODEL_DATASET). "
+                    "Defaults come from the reference run for --model and --dataset.")
+    add_train_arguments(parser, preset("mlp_mnist"), "runs/MODEL_DATASET", models=True)
+    parser.set_defaults(func=_train, parser=parser)
+
+
+def _train(args):
+    from .training.command_line import run_from_args, train_command_base
+
+    base = train_command_base(args)
+    return run_from_args(args, base, f"runs/{base.model}_{base.dataset}", "numpygan train", args.parser)
+
+
+def _add_sample(subparsers):
+    parser = subparsers.add_parser("sample", help="draw a grid of images from a checkpoint's generator",
+                                   description="Draw n images from the generator in CHECKPOINT and save them as a grid.")
+    parser.add_argument("checkpoint", help="a checkpoint.npz written by numpygan train or an example")
+    parser.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
+    parser.add_argument("-o", "--output", default="grid.png", help="PNG to write (default: grid.png)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
+    parser.add_argument("--nrow", type=int, default=None, help="images per row (default: square-ish)")
+    parser.set_defaults(func=_sample)
+
+
+def _sample(args):
+    from .training import CheckpointError, load_generator, sample_latent, save_image_grid
+
+    if args.n < 1:
+        print(f"numpygan sample: error: -n must be >= 1, received {args.n}", file=sys.stderr)
+        return 2
+    try:
+        generator, config = load_generator(args.checkpoint)
+    except (CheckpointError, FileNotFoundError) as err:
+        print(f"numpygan sample: error: {err}", file=sys.stderr)
+        return 1
+    images = generator.forward(sample_latent(config, args.n, args.seed), training=False)
+    value_range = (-1.0, 1.0) if config["output_activation"] == "tanh" else (0.0, 1.0)
+    save_image_grid(images, args.output, value_range=value_range, nrow=args.nrow)
+    print(f"{args.n} samples from {args.checkpoint} ({config['model']}, {config['dataset']}, epoch "
+          f"{config['epoch']}) -> {args.output}")
+    return 0
+
+
+def _add_plugin(subparsers, command, module_name, function, help_text, load):
+    """Register ``command`` from ``module_name`` if ``load``; otherwise (or if it is absent) a stand-in
+    that explains why the command cannot run."""
+    problem = None
+    if load:
+        import importlib
+
+        try:
+            register = getattr(importlib.import_module(module_name), function)
+        except ModuleNotFoundError as err:
+            if err.name is None or not module_name.startswith(err.name):
+                raise  # the module is there but one of its own imports is missing: show the real error
+            problem = f"{module_name} is not available in this installation ({err})"
+        except AttributeError:
+            problem = f"{module_name} does not define {function}(subparsers)"
+        else:
+            register(subparsers)
+            return
+    parser = subparsers.add_parser(command, help=help_text + ("" if problem is None else " [unavailable]"),
+                                   add_help=False)
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=lambda args: _unavailable(command, problem))
+
+
+def _unavailable(command, problem):
+    print(f"numpygan {command}: error: {problem or 'not loaded'}", file=sys.stderr)
+    return 1
+
+
+def build_parser(argv=()):
+    """The ``numpygan`` parser. Plugin commands are imported only if ``argv`` asks for them or for help."""
+    parser = argparse.ArgumentParser(prog="numpygan", description="GANs from scratch in pure NumPy.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    _add_train(subparsers)
+    _add_sample(subparsers)
+    wants_help = not argv or argv[0] in ("-h", "--help")
+    for command, module_name, function, help_text in PLUGINS:
+        _add_plugin(subparsers, command, module_name, function, help_text,
+                    load=wants_help or (len(argv) > 0 and argv[0] == command))
+    return parser
+
+
+def main(argv=None):
+    """Run ``numpygan ARGS``; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error (already printed)
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SystemExit as exc:  # a usage error found after parsing (e.g. an invalid combination of flags)
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("\nnumpygan: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

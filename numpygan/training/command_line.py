@@ -1,0 +1,118 @@
+"""Command-line flags for a training run, shared by ``numpygan train`` and the example scripts.
+
+Every flag defaults to "not given", so a resumed run starts from the checkpoint's
+settings and a new run from a preset; only the flags actually typed change them.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .checkpoint import CheckpointError, load_checkpoint
+from .config import LATENT_DISTRIBUTIONS, LOSSES, MODELS, preset, preset_for
+from .run import CHECKPOINT_NAME, train
+from .trainer import NonFiniteLossError
+
+# (config field, flag, type, help); store_true / store_false flags have type bool.
+FLAGS = (
+    ("epochs", "--epochs", int, "passes over the training images"),
+    ("batch_size", "--batch-size", int, "images per generator step (D: as many real + fake per step)"),
+    ("lr_g", "--lr-g", float, "generator learning rate (Adam)"),
+    ("lr_d", "--lr-d", float, "discriminator learning rate (Adam)"),
+    ("beta_1", "--beta-1", float, "Adam beta_1"),
+    ("seed", "--seed", int, "seed of every random stream (weights, shuffling, z, dropout)"),
+    ("loss", "--loss", LOSSES, "bce: non-saturating G loss; minimax: log(1 - D(G(z))); lsgan: least squares"),
+    ("k", "--k", int, "discriminator steps per generator step"),
+    ("label_smoothing", "--label-smoothing", float, "one-sided: real target is 1 - this (e.g. 0.1)"),
+    ("latent_dim", "--latent-dim", int, "size of z"),
+    ("latent_distribution", "--latent-distribution", LATENT_DISTRIBUTIONS, "z ~ N(0, I) or U(-1, 1)"),
+    ("g_dropout", "--g-dropout", float, "dropout rate in the MLP generator"),
+    ("d_dropout", "--d-dropout", float, "dropout rate in the discriminator"),
+    ("holdout_validation", "--holdout-validation", bool,
+     "train on MNIST rows 0-49,999 only, keeping 50,000-59,999 for validation (Parzen protocol)"),
+    ("data_limit", "--data-limit", int, "train on the first N images only (quick looks, tests)"),
+    ("max_steps", "--max-steps", int, "stop after this many generator steps in total"),
+    ("checkpoint_every", "--checkpoint-every", int, "write checkpoint.npz every N epochs (0: only at the end)"),
+    ("keep_checkpoints", "--keep-checkpoints", bool, "also keep checkpoint_epoch_NNN.npz for every epoch"),
+    ("n_samples", "--n-samples", int, "images in the fixed-noise sample grid"),
+)
+
+
+def add_train_arguments(parser, base, default_out, models=False):
+    """Add the training flags to ``parser``; ``base`` (a TrainConfig) supplies the defaults shown in help."""
+    if models:
+        parser.add_argument("--model", choices=MODELS, default=argparse.SUPPRESS,
+                            help=f"mlp (Dense G and D) or dcgan (convolutional) (default: {base.model})")
+    parser.add_argument("--dataset", choices=("mnist", "fashion"), default=argparse.SUPPRESS,
+                        help=f"training images (default: {base.dataset})")
+    for field, flag, kind, text in FLAGS:
+        default = getattr(base, field)
+        if kind is bool:
+            parser.add_argument(flag, dest=field, action="store_true", default=argparse.SUPPRESS, help=text)
+        elif isinstance(kind, tuple):
+            parser.add_argument(flag, dest=field, choices=kind, default=argparse.SUPPRESS,
+                                help=f"{text} (default: {default})")
+        else:
+            parser.add_argument(flag, dest=field, type=kind, default=argparse.SUPPRESS, metavar=flag[2:].upper().replace("-", "_"),
+                                help=f"{text} (default: {default})")
+    parser.add_argument("--lr", type=float, default=argparse.SUPPRESS,
+                        help="set both learning rates (--lr-g / --lr-d take precedence)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", default=argparse.SUPPRESS,
+                        help="no progress bars; print one line per epoch instead")
+    parser.add_argument("--out", default=None, help=f"output folder (default: {default_out})")
+    parser.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
+                        help=f"continue a run: from CHECKPOINT, or from OUT/{CHECKPOINT_NAME} if none is given")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start a new run even if the output folder holds a checkpoint (it is replaced)")
+    return parser
+
+
+def explicit_overrides(args):
+    """The config fields the user typed on the command line."""
+    fields = [field for field, *_ in FLAGS] + ["model", "dataset", "progress"]
+    changes = {field: getattr(args, field) for field in fields if hasattr(args, field)}
+    if hasattr(args, "lr"):
+        changes.setdefault("lr_g", args.lr)
+        changes.setdefault("lr_d", args.lr)
+    return changes
+
+
+def run_from_args(args, base, default_out, prog, parser=None):
+    """Build the config from ``base`` (or the checkpoint being resumed) plus the typed flags, train,
+    and return an exit code: 0 done, 1 failed (bad checkpoint, divergence, no data), 130 interrupted."""
+    from ..data import DatasetUnavailableError
+
+    changes = explicit_overrides(args)
+    out = args.out
+    try:
+        if args.resume:
+            resume_path = Path(args.resume) if args.resume is not True else Path(out or default_out) / CHECKPOINT_NAME
+            out = out or str(resume_path.parent)
+            base = load_checkpoint(resume_path).config
+        out = out or default_out
+        try:
+            config = base.replace(**changes)
+        except (ValueError, TypeError) as err:
+            if parser is None:
+                raise
+            parser.error(str(err))
+        result = train(config, out, resume=args.resume, overwrite=args.overwrite,
+                       resume_hint=f"{prog} --out {out} --resume")
+    except (CheckpointError, FileExistsError, FileNotFoundError, NonFiniteLossError, DatasetUnavailableError) as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    return 130 if result.stopped == "interrupted" else 0
+
+
+def example_main(preset_name, default_out, description, argv=None):
+    """``main()`` of an example script: parse ``argv``, train from preset ``preset_name``, return the exit code."""
+    prog = f"python {Path(sys.argv[0]).as_posix()}"
+    base = preset(preset_name)
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    add_train_arguments(parser, base, default_out)
+    return run_from_args(parser.parse_args(argv), base, default_out, prog, parser)
+
+
+def train_command_base(args):
+    """The preset ``numpygan train`` starts from for ``--model`` and ``--dataset``."""
+    return preset_for(getattr(args, "model", "mlp"), getattr(args, "dataset", "mnist"))

@@ -1,0 +1,165 @@
+"""A complete run in an output folder: data, models, training, pictures, checkpoints, resumption.
+
+``train(config, out)`` writes into ``out``:
+
+``epoch_001.png`` ...   the fixed-noise sample grid after each epoch
+``samples.png``         the grid at the end of the run
+``losses.png``          D and G losses, D(x) and D(G(z)) over training (redrawn every epoch)
+``progress.gif``        the epoch grids as an animation
+``checkpoint.npz``      the latest checkpoint (every ``checkpoint_every`` epochs and at the end);
+                        ``checkpoint_epoch_NNN.npz`` too with ``keep_checkpoints``
+"""
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+from .builders import build_gan
+from .checkpoint import CheckpointError, load_checkpoint, restore_trainer, save_checkpoint
+from .data import load_training_images, select_rows
+from .plots import save_image_grid, save_loss_plot, save_progress_gif
+from .trainer import GANTrainer, NonFiniteLossError, TrainingInterrupted
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a run did: where it wrote, how far it got, why it stopped, how long it took."""
+
+    out: str
+    checkpoint: Optional[str]
+    epoch: int
+    step: int
+    stopped: str            # "epochs", "max_steps" or "interrupted"
+    train_seconds: float    # time inside training steps, over the whole run (resumptions included)
+    wall_seconds: float     # this invocation, data loading and pictures included
+    trainer: GANTrainer = dataclasses.field(repr=False)
+
+    @property
+    def ms_per_step(self):
+        return 1000.0 * self.train_seconds / self.step if self.step else float("nan")
+
+
+class RunOutputs:
+    """Trainer callback writing the epoch grids, the loss plot and checkpoints into ``out``."""
+
+    def __init__(self, out, log=print):
+        self.out = Path(out)
+        self.log = log
+        self.last_checkpoint = None
+        self.saved_step = None    # the step held by checkpoint.npz, if this run wrote or resumed it
+        self.plotted_step = None  # the step losses.png shows
+
+    @property
+    def checkpoint_path(self):
+        return self.out / CHECKPOINT_NAME
+
+    def epoch_grid_path(self, epoch):
+        return self.out / f"epoch_{epoch:03d}.png"
+
+    def on_epoch_end(self, trainer):
+        config = trainer.config
+        save_image_grid(trainer.generate(), self.epoch_grid_path(trainer.epoch), value_range=config.value_range)
+        self.plot_losses(trainer)
+        if config.checkpoint_every and trainer.epoch % config.checkpoint_every == 0:
+            self.save_checkpoint(trainer)
+            if config.keep_checkpoints:
+                save_checkpoint(self.out / f"checkpoint_epoch_{trainer.epoch:03d}.npz", trainer)
+        if not config.progress:
+            start = trainer.epoch_end_steps[-2] if len(trainer.epoch_end_steps) > 1 else 0
+            means = {key: sum(values[start:]) / max(1, len(values[start:])) for key, values in trainer.history.items()}
+            self.log(f"epoch {trainer.epoch}/{config.epochs}: d_loss {means['d_loss']:.3f}  g_loss {means['g_loss']:.3f}  "
+                     f"D(x) {means['d_real']:.3f}  D(G(z)) {means['d_fake']:.3f}")
+
+    def plot_losses(self, trainer):
+        save_loss_plot(trainer.history, self.out / "losses.png", trainer.epoch_end_steps)
+        self.plotted_step = trainer.step
+
+    def save_checkpoint(self, trainer):
+        self.last_checkpoint = save_checkpoint(self.checkpoint_path, trainer)
+        self.saved_step = trainer.step
+        return self.last_checkpoint
+
+    def finish(self, trainer):
+        """Final pictures and checkpoint (skipped if the latest one already holds this step)."""
+        config = trainer.config
+        if self.saved_step != trainer.step:
+            self.save_checkpoint(trainer)
+        save_image_grid(trainer.generate(), self.out / "samples.png", value_range=config.value_range)
+        if trainer.history["d_loss"] and self.plotted_step != trainer.step:
+            self.plot_losses(trainer)
+        frames = [self.epoch_grid_path(e) for e in range(1, trainer.epoch + 1) if self.epoch_grid_path(e).exists()]
+        if frames:
+            save_progress_gif(frames, self.out / "progress.gif")
+
+
+def train(config, out, resume=None, images=None, overwrite=False, log=print, resume_hint=None, callbacks=()):
+    """Run ``config`` (a TrainConfig), writing pictures and checkpoints into ``out``.
+
+    ``resume``: None (a new run), True (continue from ``out/checkpoint.npz``) or a
+    checkpoint path. The checkpoint's settings must equal ``config``'s except the
+    run-length ones (``epochs``, ``max_steps``, ...); the run then continues bit for bit.
+    ``images``: training images (N, 28, 28, 1) in ``config.value_range``, instead of
+    loading ``config.dataset`` (use ``dataset="arrays"`` for these).
+    A new run refuses to replace an existing checkpoint in ``out`` unless ``overwrite``.
+    ``callbacks``: more trainer callbacks (``on_step_end``, ``on_epoch_end``), run after the outputs'.
+
+    Returns a RunResult. Ctrl-C saves a checkpoint of the last completed step and
+    returns with ``stopped == "interrupted"``; a NaN/inf loss raises NonFiniteLossError
+    and leaves the last good checkpoint in place.
+    """
+    wall_start = time.perf_counter()
+    out = Path(out)
+    outputs = RunOutputs(out, log)
+    checkpoint = None
+    if resume:
+        checkpoint = load_checkpoint(outputs.checkpoint_path if resume is True else resume)
+    elif outputs.checkpoint_path.exists() and not overwrite:
+        raise FileExistsError(f"{outputs.checkpoint_path} already exists; continue that run with --resume, "
+                              f"start afresh with --overwrite, or choose another --out folder")
+    if images is None:
+        images = load_training_images(config)
+    else:
+        images = select_rows(images, config)
+    config = config.replace(train_rows=len(images))
+    generator, discriminator = build_gan(config)
+    trainer = GANTrainer(generator, discriminator, config)
+    if checkpoint is not None:
+        restore_trainer(trainer, checkpoint)
+        if os.path.abspath(checkpoint.path) == os.path.abspath(outputs.checkpoint_path):
+            outputs.saved_step = trainer.step
+    per_epoch = trainer.steps_per_epoch(len(images))
+    log(f"{config.model} GAN on {config.dataset}: {len(images)} images, {per_epoch} steps per epoch "
+        f"(batch {config.batch_size}, k={config.k}), {config.epochs} epochs"
+        + (f", at most {config.max_steps} steps" if config.max_steps is not None else "")
+        + (f"; resuming at epoch {trainer.epoch} step {trainer.step}" if checkpoint is not None else "")
+        + f" -> {out}/")
+    try:
+        stopped = trainer.fit(images, callbacks=[outputs, *callbacks])
+    except TrainingInterrupted:
+        outputs.finish(trainer)
+        hint = resume_hint or "--resume"
+        log(f"Interrupted: saved epoch {trainer.epoch} + {trainer.position} steps (step {trainer.step}) to "
+            f"{outputs.last_checkpoint}\nResume with: {hint}")
+        stopped = "interrupted"
+    except NonFiniteLossError as err:
+        where = (f"the last good checkpoint, {outputs.checkpoint_path}, is untouched"
+                 if outputs.checkpoint_path.exists() else "no checkpoint had been written yet")
+        raise NonFiniteLossError(f"{err}\nStopped; {where}.") from None
+    else:
+        outputs.finish(trainer)
+    result = RunResult(out=str(out), checkpoint=outputs.last_checkpoint or (str(checkpoint.path) if checkpoint else None),
+                       epoch=trainer.epoch, step=trainer.step, stopped=stopped,
+                       train_seconds=trainer.train_seconds, wall_seconds=time.perf_counter() - wall_start,
+                       trainer=trainer)
+    if stopped != "interrupted":
+        log(f"done: {result.epoch} epochs, {result.step} steps, {result.ms_per_step:.1f} ms/step "
+            f"({result.train_seconds:.0f} s training, {result.wall_seconds:.0f} s this run); "
+            f"samples in {out / 'samples.png'}")
+    return result
+
+
+__all__ = ["train", "RunResult", "RunOutputs", "CHECKPOINT_NAME", "CheckpointError"]

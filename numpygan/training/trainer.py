@@ -1,0 +1,377 @@
+"""The GAN training loop: alternate k discriminator steps with one generator step."""
+
+import json
+import signal
+import threading
+import time
+
+import numpy as np
+
+from ..layers import Sigmoid
+from ..optimizers import Adam
+from .builders import spawn_generators
+from .config import TrainConfig
+from .gan_losses import get_objective
+from .latent import sample_latent
+
+HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake")
+"""Per generator step: D's loss (real + fake part), G's loss, D(x) and D(G(z)) (batch means)."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or ±inf. Raised before the offending update is applied."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C arrived; the trainer stopped after the step in progress, so its state is consistent."""
+
+
+class GANTrainer:
+    """Trains ``generator`` G and ``discriminator`` D against each other (Goodfellow et al. 2014, Alg. 1).
+
+    One *step* is k discriminator updates followed by one generator update:
+
+    discriminator update, on a real batch x (b images) and a fake batch G(z) (b images):
+        L_D = L_real(D(x)) + L_fake(D(G(z)))
+        D runs forward and backward on x, then forward and backward on G(z) (each
+        backward right after its own forward, as the layer caches require); the
+        gradients accumulate and D's Adam takes one step. G is not touched.
+    generator update, on a fresh z (``batch_size`` vectors):
+        L_G = L_gen(D(G(z)))
+        the gradient flows back through D into G; D is frozen for this pass
+        (``trainable = False``: no gradient accumulates in D, its Adam is untouched)
+        and its buffers (BatchNorm statistics) are restored afterwards, so the
+        generator update changes G alone.
+
+    The objectives (``config.loss``) are in ``gan_losses``. D's output is a logit
+    unless its last layer is a Sigmoid. Both networks run in training mode
+    (Dropout, BatchNorm batch statistics) during both updates.
+
+    Randomness: G's and D's own generators (Dropout masks, drawn at construction
+    from ``config.seed`` by ``build_gan``), the ``data_rng`` that shuffles the
+    training images each epoch, and the ``latent_rng`` that draws z. All four are
+    saved in checkpoints, so a resumed run continues bit for bit.
+    """
+
+    def __init__(self, generator, discriminator, config=None, g_optimizer=None, d_optimizer=None,
+                 objective=None):
+        config = TrainConfig() if config is None else config
+        if not isinstance(config, TrainConfig):
+            raise TypeError(f"GANTrainer: argument 'config' must be a TrainConfig, received {type(config).__name__}")
+        self._check_models(generator, discriminator, config)
+        self.generator, self.discriminator, self.config = generator, discriminator, config
+        self.g_optimizer = g_optimizer or Adam(generator.parameters(), lr=config.lr_g,
+                                               beta_1=config.beta_1, beta_2=config.beta_2)
+        self.d_optimizer = d_optimizer or Adam(discriminator.parameters(), lr=config.lr_d,
+                                               beta_1=config.beta_1, beta_2=config.beta_2)
+        from_logits = not isinstance(discriminator.layers[-1], Sigmoid)
+        self.objective = objective or get_objective(config.loss, config.real_label, from_logits=from_logits)
+        streams = spawn_generators(config.seed)
+        self.data_rng, self.latent_rng = streams["data"], streams["latent"]
+        # The grid shown after every epoch uses the same z throughout training; it is
+        # drawn from its own stream so that it does not shift the training draws.
+        self.fixed_noise = sample_latent(config, config.n_samples,
+                                         np.random.default_rng([config.seed, len(streams)]))
+        self.epoch = 0          # completed epochs
+        self.step = 0           # completed generator steps, over the whole run
+        self.position = 0       # completed steps in the current epoch
+        self.permutation = None  # this epoch's order of the training images
+        self.history = {key: [] for key in HISTORY_KEYS}
+        self.epoch_end_steps = []   # history index where each epoch ended
+        self.train_seconds = 0.0
+
+    @staticmethod
+    def _check_models(generator, discriminator, config):
+        if generator.input_shape != (config.latent_dim,):
+            raise ValueError(f"GANTrainer: the generator takes input shape {generator.input_shape} but "
+                             f"config.latent_dim is {config.latent_dim}")
+        if generator.output_shape != discriminator.input_shape:
+            raise ValueError(f"GANTrainer: the generator outputs per-sample shape {generator.output_shape} but the "
+                             f"discriminator expects {discriminator.input_shape}")
+        if discriminator.output_shape != (1,):
+            raise ValueError(f"GANTrainer: the discriminator must output one value per image, shape (1,), "
+                             f"received {discriminator.output_shape}")
+
+    # -- one update each ----------------------------------------------------------
+    def sample_latent(self, n):
+        """z for training, float32 (n, latent_dim), from the trainer's latent stream."""
+        return sample_latent(self.config, n, self.latent_rng).astype(self.generator.dtype, copy=False)
+
+    def discriminator_step(self, real):
+        """One update of D on ``real`` (b, *image_shape) and b fresh fakes.
+
+        Returns ``(L_D, D(x), D(G(z)))`` with D(·) the batch mean of D's output as a probability.
+        """
+        G, D, objective = self.generator, self.discriminator, self.objective
+        fake = G.forward(self.sample_latent(real.shape[0]), training=True)
+        self.d_optimizer.zero_grad()
+        out_real = D.forward(real, training=True)
+        loss_real, grad = objective.discriminator_real(out_real)
+        D.backward(grad)
+        out_fake = D.forward(fake, training=True)
+        loss_fake, grad = objective.discriminator_fake(out_fake)
+        D.backward(grad)
+        d_loss = loss_real + loss_fake
+        _check_finite("discriminator", d_loss, self)
+        self.d_optimizer.step()
+        return (d_loss, float(np.mean(objective.probability(out_real))),
+                float(np.mean(objective.probability(out_fake))))
+
+    def generator_step(self, n):
+        """One update of G on n fresh z, through a frozen D. Returns L_G."""
+        G, D = self.generator, self.discriminator
+        self.g_optimizer.zero_grad()
+        fake = G.forward(self.sample_latent(n), training=True)
+        was_trainable = [layer.trainable for layer in D.layers]
+        saved_buffers = {key: buf.copy() for key, buf in D.buffers().items()}
+        D.trainable = False
+        try:
+            g_loss, grad = self.objective.generator(D.forward(fake, training=True))
+            G.backward(D.backward(grad))
+        finally:
+            for layer, trainable in zip(D.layers, was_trainable):
+                layer.trainable = trainable
+            for key, buf in D.buffers().items():
+                buf[...] = saved_buffers[key]
+        _check_finite("generator", g_loss, self)
+        self.g_optimizer.step()
+        return g_loss
+
+    def train_step(self, real_batches):
+        """k discriminator updates (one per batch in ``real_batches``), then one generator update.
+
+        Returns ``{"d_loss", "g_loss", "d_real", "d_fake"}``; the D numbers are means over the k updates.
+        """
+        d_stats = np.array([self.discriminator_step(real) for real in real_batches])
+        g_loss = self.generator_step(self.config.batch_size)
+        d_loss, d_real, d_fake = d_stats.mean(axis=0)
+        return {"d_loss": float(d_loss), "g_loss": float(g_loss), "d_real": float(d_real), "d_fake": float(d_fake)}
+
+    # -- the loop -------------------------------------------------------------------
+    def steps_per_epoch(self, n_images):
+        """Generator steps in one pass over ``n_images`` (each step consumes k·b real images)."""
+        return n_images // (self.config.k * self.config.d_batch_size)
+
+    def fit(self, x, epochs=None, max_steps=None, callbacks=(), progress=None):
+        """Train on images ``x`` (N, *image_shape) until ``epochs`` epochs are complete.
+
+        Continues from the trainer's state (epoch, position in the epoch), so a
+        restored trainer picks up exactly where its checkpoint left off.
+        ``max_steps`` stops early once ``self.step`` reaches it (counted over the
+        whole run). Each callback may define ``on_step_end(trainer, metrics)`` and
+        ``on_epoch_end(trainer)``. Returns ``"epochs"`` or ``"max_steps"``: why it stopped.
+
+        Ctrl-C lets the step in progress finish, then raises ``TrainingInterrupted``
+        (a second Ctrl-C aborts at once with a plain KeyboardInterrupt). A NaN/inf
+        loss raises ``NonFiniteLossError`` before that update is applied.
+        """
+        from tqdm.auto import tqdm
+
+        epochs = self.config.epochs if epochs is None else int(epochs)
+        max_steps = self.config.max_steps if max_steps is None else int(max_steps)
+        progress = self.config.progress if progress is None else bool(progress)
+        self._check_images(x)
+        k, b = self.config.k, self.config.d_batch_size
+        per_epoch = self.steps_per_epoch(len(x))
+        if per_epoch == 0:
+            raise ValueError(f"GANTrainer.fit: argument 'x' has {len(x)} images, fewer than one step needs "
+                             f"(k · batch = {k} · {b} = {k * b})")
+        if self.permutation is not None and len(self.permutation) != len(x):
+            raise ValueError(f"GANTrainer.fit: the saved epoch order covers {len(self.permutation)} images but "
+                             f"argument 'x' has {len(x)}; resume with the same training data")
+        with _DeferredInterrupt() as interrupt:
+            while self.epoch < epochs:
+                if max_steps is not None and self.step >= max_steps:
+                    return "max_steps"
+                if self.permutation is None:
+                    self.permutation = self.data_rng.permutation(len(x))
+                bar = tqdm(total=per_epoch, initial=self.position, desc=f"epoch {self.epoch + 1}/{epochs}",
+                           disable=not progress, unit="step", dynamic_ncols=True, leave=True)
+                try:
+                    while self.position < per_epoch:
+                        if max_steps is not None and self.step >= max_steps:
+                            return "max_steps"
+                        start = time.perf_counter()
+                        rows = self.permutation[self.position * k * b:(self.position + 1) * k * b]
+                        metrics = self.train_step([x[rows[i * b:(i + 1) * b]] for i in range(k)])
+                        self.train_seconds += time.perf_counter() - start
+                        self.position += 1
+                        self.step += 1
+                        for key in HISTORY_KEYS:
+                            self.history[key].append(metrics[key])
+                        if progress and (self.position % 10 == 0 or self.position == per_epoch):
+                            bar.set_postfix(self._running_means(), refresh=False)
+                        bar.update(1)
+                        for callback in callbacks:
+                            if hasattr(callback, "on_step_end"):
+                                callback.on_step_end(self, metrics)
+                        interrupt.check()
+                finally:
+                    bar.close()
+                self.epoch += 1
+                self.position = 0
+                self.permutation = None
+                self.epoch_end_steps.append(self.step)
+                for callback in callbacks:
+                    if hasattr(callback, "on_epoch_end"):
+                        callback.on_epoch_end(self)
+                interrupt.check()
+        return "epochs"
+
+    def _running_means(self, window=50):
+        names = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "D(x)", "d_fake": "D(G(z))"}
+        return {label: f"{np.mean(self.history[key][-window:]):.3f}" for key, label in names.items()}
+
+    def _check_images(self, x):
+        D = self.discriminator
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"GANTrainer.fit: argument 'x' must be a numpy.ndarray, received {type(x).__name__}")
+        if x.ndim != 1 + len(D.input_shape) or x.shape[1:] != D.input_shape:
+            raise ValueError(f"GANTrainer.fit: argument 'x' expected shape (N, {', '.join(map(str, D.input_shape))}), "
+                             f"received {x.shape}")
+        if x.dtype != D.dtype:
+            raise TypeError(f"GANTrainer.fit: argument 'x' expected dtype {D.dtype} (the models' dtype), "
+                            f"received {x.dtype}")
+
+    # -- inference --------------------------------------------------------------------
+    def generate(self, z=None):
+        """G(z) in inference mode (no Dropout, BatchNorm running statistics); default z: the fixed noise."""
+        z = self.fixed_noise if z is None else z
+        return self.generator.forward(z.astype(self.generator.dtype, copy=False), training=False)
+
+    # -- state --------------------------------------------------------------------------
+    def state_dict(self):
+        """Every array needed to continue the run exactly: weights, optimizer moments,
+        random-generator states, position in the epoch, history. Flat ``{key: ndarray}``."""
+        state = {}
+        for prefix, source in (("generator", self.generator.state_dict()),
+                               ("discriminator", self.discriminator.state_dict()),
+                               ("g_optimizer", self.g_optimizer.state_dict()),
+                               ("d_optimizer", self.d_optimizer.state_dict())):
+            state.update({f"{prefix}/{key}": np.asarray(value) for key, value in source.items()})
+        for name, rng in self._generators().items():
+            state[f"rng/{name}"] = np.array(json.dumps(rng.bit_generator.state))
+        state["fixed_noise"] = self.fixed_noise
+        state["epoch"] = np.array(self.epoch, dtype=np.int64)
+        state["step"] = np.array(self.step, dtype=np.int64)
+        state["position"] = np.array(self.position, dtype=np.int64)
+        permutation = np.zeros(0, dtype=np.int64) if self.permutation is None else self.permutation
+        state["permutation"] = permutation.astype(np.int64)
+        for key in HISTORY_KEYS:
+            state[f"history/{key}"] = np.asarray(self.history[key], dtype=np.float64)
+        state["history/epoch_end_steps"] = np.asarray(self.epoch_end_steps, dtype=np.int64)
+        state["train_seconds"] = np.array(self.train_seconds, dtype=np.float64)
+        return state
+
+    def load_state_dict(self, state, source="state"):
+        """Restore from ``state_dict()`` output. Everything is checked first, and a
+        mismatch (other architecture, other optimizer, missing arrays) raises
+        ValueError listing every difference, with nothing changed."""
+        own = self.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        wrong = [f"{key}: expected {own[key].shape} {own[key].dtype.kind}, received {state[key].shape} "
+                 f"{state[key].dtype.kind}"
+                 for key in own if key in state and not _same_layout(key, own[key], state[key])]
+        if missing or unexpected or wrong:
+            lines = [f"{source} does not match this trainer (different model, optimizer or format):"]
+            if missing:
+                lines.append(f"  missing: {_abbreviate(missing)}")
+            if unexpected:
+                lines.append(f"  unexpected: {_abbreviate(unexpected)}")
+            if wrong:
+                lines.append(f"  shape or type mismatch: {_abbreviate(wrong)}")
+            raise ValueError("\n".join(lines))
+        generators = self._generators()
+        rng_states = {}
+        for name, rng in generators.items():
+            try:
+                rng_state = json.loads(str(state[f"rng/{name}"]))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{source}: rng/{name} is not a JSON generator state: {err}") from err
+            if not isinstance(rng_state, dict) or rng_state.get("bit_generator") != rng.bit_generator.state["bit_generator"]:
+                raise ValueError(f"{source}: rng/{name} holds a {rng_state.get('bit_generator') if isinstance(rng_state, dict) else '?'} "
+                                 f"state, expected {rng.bit_generator.state['bit_generator']}")
+            rng_states[name] = rng_state
+
+        def section(prefix):
+            return {key[len(prefix) + 1:]: value for key, value in state.items() if key.startswith(prefix + "/")}
+
+        self.generator.load_state_dict(section("generator"), source=source)
+        self.discriminator.load_state_dict(section("discriminator"), source=source)
+        self.g_optimizer.load_state_dict(section("g_optimizer"))
+        self.d_optimizer.load_state_dict(section("d_optimizer"))
+        for name, rng in generators.items():
+            rng.bit_generator.state = rng_states[name]
+        self.fixed_noise = np.array(state["fixed_noise"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.position = int(state["position"])
+        self.permutation = np.array(state["permutation"]) if self.position else None
+        self.history = {key: [float(v) for v in state[f"history/{key}"]] for key in HISTORY_KEYS}
+        self.epoch_end_steps = [int(v) for v in state["history/epoch_end_steps"]]
+        self.train_seconds = float(state["train_seconds"])
+
+    def _generators(self):
+        """Every random generator the run draws from, by name; a generator shared by several holders counts once."""
+        named = {"data": self.data_rng, "latent": self.latent_rng}
+        seen = {id(self.data_rng), id(self.latent_rng)}
+        for prefix, model in (("generator", self.generator), ("discriminator", self.discriminator)):
+            holders = [("model", model.rng)] + [(f"{i}", getattr(layer, "rng", None)) for i, layer in enumerate(model.layers)]
+            for suffix, rng in holders:
+                if isinstance(rng, np.random.Generator) and id(rng) not in seen:
+                    seen.add(id(rng))
+                    named[f"{prefix}/{suffix}"] = rng
+        return named
+
+
+def _same_layout(key, own, received):
+    if key.startswith("rng/") or key in ("permutation", "train_seconds") or key.startswith("history/"):
+        return own.dtype.kind == received.dtype.kind and own.ndim == received.ndim
+    return own.shape == received.shape and own.dtype.kind == received.dtype.kind
+
+
+def _abbreviate(items, limit=8):
+    shown = ", ".join(items[:limit])
+    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _check_finite(which, loss, trainer):
+    if not np.isfinite(loss):
+        raise NonFiniteLossError(
+            f"the {which} loss became {loss} at step {trainer.step + 1} (epoch {trainer.epoch + 1}); "
+            f"the update was not applied. Training diverged: try a lower learning rate "
+            f"(lr_g={trainer.config.lr_g}, lr_d={trainer.config.lr_d}) or label smoothing."
+        )
+
+
+class _DeferredInterrupt:
+    """Turn the first Ctrl-C into a flag checked between steps, so a step is never cut in half.
+
+    A second Ctrl-C raises KeyboardInterrupt at once. Outside the main thread
+    (where signal handlers cannot be installed) Ctrl-C behaves as usual.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: stopping after the current step (press Ctrl-C again to abort without saving)",
+              flush=True)
+
+    def check(self):
+        if self.requested:
+            raise TrainingInterrupted("training interrupted by Ctrl-C after a completed step")
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False

@@ -105,12 +105,13 @@ class GANTrainer:
         G, D, objective = self.generator, self.discriminator, self.objective
         fake = G.forward(self.sample_latent(real.shape[0]), training=True)
         self.d_optimizer.zero_grad()
+        # G is not trained here, so dL/d(input) is needed for neither batch
         out_real = D.forward(real, training=True)
         loss_real, grad = objective.discriminator_real(out_real)
-        D.backward(grad)
+        D.backward(grad, need_input_grad=False)
         out_fake = D.forward(fake, training=True)
         loss_fake, grad = objective.discriminator_fake(out_fake)
-        D.backward(grad)
+        D.backward(grad, need_input_grad=False)
         d_loss = loss_real + loss_fake
         _check_finite("discriminator", d_loss, self)
         self.d_optimizer.step()
@@ -127,7 +128,7 @@ class GANTrainer:
         D.trainable = False
         try:
             g_loss, grad = self.objective.generator(D.forward(fake, training=True))
-            G.backward(D.backward(grad))
+            G.backward(D.backward(grad), need_input_grad=False)  # z is data: no dL/dz
         finally:
             for layer, trainable in zip(D.layers, was_trainable):
                 layer.trainable = trainable

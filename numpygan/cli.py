@@ -43,7 +43,7 @@ def _train(args):
 
 def _add_sample(subparsers):
     parser = subparsers.add_parser("sample", help="draw a grid of images from a checkpoint's generator",
-                                   description="Draw n images from the generator in CHECKPOINT and save them as a grid.")
+                                   description="Draw n images from the generator in CHECKPOINT; save them as a grid.")
     parser.add_argument("checkpoint", help="a checkpoint.npz written by numpygan train or an example")
     parser.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
     parser.add_argument("-o", "--output", default="grid.png", help="PNG to write (default: grid.png)")

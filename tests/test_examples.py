@@ -11,11 +11,19 @@ import pytest
 from PIL import Image
 
 from numpygan import cli
-from numpygan.training import load_checkpoint, load_generator, select_rows
+from numpygan.training import (blas_threads, get_blas_threads, load_checkpoint, load_generator, select_rows,
+                               set_blas_threads)
 from numpygan.training import run as run_module
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    """Spinning BLAS threads make small products many times slower when other programs share the cores."""
+    with blas_threads(1):
+        yield
 
 
 def load_example(name):
@@ -113,6 +121,8 @@ def test_cli_usage_and_plugins(monkeypatch, capsys):
     assert "train" in capsys.readouterr().out
     assert cli.main(["train", "--model", "dcgan", "--batch-size", "1"]) == 2  # D's half batch would be empty
     assert "batch_size" in capsys.readouterr().err
+    assert cli.main(["train", "--threads", "0"]) == 2
+    assert "--threads" in capsys.readouterr().err
     assert cli.main(["data", "path"]) == 0
     assert capsys.readouterr().out.strip()
     # without the metrics package, `evaluate` explains instead of crashing
@@ -135,3 +145,17 @@ def test_mlp_mnist_script_on_real_mnist(tmp_path):
     assert "done: 0 epochs, 2 steps" in done.stdout
     assert load_checkpoint(tmp_path / "checkpoint.npz").config.train_rows == 256
     assert (tmp_path / "samples.png").exists()
+
+
+def test_blas_thread_count_can_be_changed_at_run_time():
+    before = get_blas_threads()
+    if not before:
+        pytest.skip("no OpenBLAS found in this process (another BLAS or OS): --threads does nothing here")
+    try:
+        assert set_blas_threads(1) == len(before)
+        assert set(get_blas_threads().values()) == {1}
+    finally:
+        for count in set(before.values()):
+            set_blas_threads(count)
+    with pytest.raises(ValueError, match="'n'"):
+        set_blas_threads(0)

@@ -71,7 +71,8 @@ class RunOutputs:
         if not config.progress:
             start = trainer.epoch_end_steps[-2] if len(trainer.epoch_end_steps) > 1 else 0
             means = {key: sum(values[start:]) / max(1, len(values[start:])) for key, values in trainer.history.items()}
-            self.log(f"epoch {trainer.epoch}/{config.epochs}: d_loss {means['d_loss']:.3f}  g_loss {means['g_loss']:.3f}  "
+            self.log(f"epoch {trainer.epoch}/{config.epochs}: d_loss {means['d_loss']:.3f}  "
+                     f"g_loss {means['g_loss']:.3f}  "
                      f"D(x) {means['d_real']:.3f}  D(G(z)) {means['d_fake']:.3f}")
 
     def plot_losses(self, trainer):
@@ -151,7 +152,8 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
         raise NonFiniteLossError(f"{err}\nStopped; {where}.") from None
     else:
         outputs.finish(trainer)
-    result = RunResult(out=str(out), checkpoint=outputs.last_checkpoint or (str(checkpoint.path) if checkpoint else None),
+    latest = outputs.last_checkpoint or (str(checkpoint.path) if checkpoint else None)
+    result = RunResult(out=str(out), checkpoint=latest,
                        epoch=trainer.epoch, step=trainer.step, stopped=stopped,
                        train_seconds=trainer.train_seconds, wall_seconds=time.perf_counter() - wall_start,
                        trainer=trainer)

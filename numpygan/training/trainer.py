@@ -284,16 +284,8 @@ class GANTrainer:
                 lines.append(f"  shape or type mismatch: {_abbreviate(wrong)}")
             raise ValueError("\n".join(lines))
         generators = self._generators()
-        rng_states = {}
-        for name, rng in generators.items():
-            try:
-                rng_state = json.loads(str(state[f"rng/{name}"]))
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{source}: rng/{name} is not a JSON generator state: {err}") from err
-            if not isinstance(rng_state, dict) or rng_state.get("bit_generator") != rng.bit_generator.state["bit_generator"]:
-                raise ValueError(f"{source}: rng/{name} holds a {rng_state.get('bit_generator') if isinstance(rng_state, dict) else '?'} "
-                                 f"state, expected {rng.bit_generator.state['bit_generator']}")
-            rng_states[name] = rng_state
+        rng_states = {name: _rng_state(state[f"rng/{name}"], rng, f"{source}: rng/{name}")
+                      for name, rng in generators.items()}
 
         def section(prefix):
             return {key[len(prefix) + 1:]: value for key, value in state.items() if key.startswith(prefix + "/")}
@@ -317,12 +309,26 @@ class GANTrainer:
         named = {"data": self.data_rng, "latent": self.latent_rng}
         seen = {id(self.data_rng), id(self.latent_rng)}
         for prefix, model in (("generator", self.generator), ("discriminator", self.discriminator)):
-            holders = [("model", model.rng)] + [(f"{i}", getattr(layer, "rng", None)) for i, layer in enumerate(model.layers)]
+            holders = [("model", model.rng)]
+            holders += [(f"{i}", getattr(layer, "rng", None)) for i, layer in enumerate(model.layers)]
             for suffix, rng in holders:
                 if isinstance(rng, np.random.Generator) and id(rng) not in seen:
                     seen.add(id(rng))
                     named[f"{prefix}/{suffix}"] = rng
         return named
+
+
+def _rng_state(text, rng, where):
+    """The generator state stored as JSON in ``text``, checked to be for ``rng``'s kind of bit generator."""
+    expected = rng.bit_generator.state["bit_generator"]
+    try:
+        rng_state = json.loads(str(text))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{where} is not a JSON generator state: {err}") from err
+    found = rng_state.get("bit_generator") if isinstance(rng_state, dict) else None
+    if found != expected:
+        raise ValueError(f"{where} holds a {found} state, expected {expected}")
+    return rng_state
 
 
 def _same_layout(key, own, received):

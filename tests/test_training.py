@@ -240,6 +240,23 @@ def test_ctrl_c_finishes_the_step_then_saves(tmp_path):
     assert load_checkpoint(tmp_path / "checkpoint.npz").step == 3
 
 
+def test_second_ctrl_c_aborts_without_saving_a_half_updated_state(tmp_path):
+    x = np.random.default_rng(9).uniform(-1, 1, (64, 28, 28, 1)).astype(np.float32)
+    config = TrainConfig(dataset="arrays", batch_size=16, epochs=2, progress=False, n_samples=4)
+    messages = []
+
+    class Abort:
+        def on_step_end(self, trainer, metrics):
+            if trainer.step == 5:
+                raise KeyboardInterrupt  # what the second Ctrl-C raises, wherever the step is
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path, images=x, log=messages.append, callbacks=[Abort()])
+    assert "nothing saved" in messages[-1] and "is intact" in messages[-1]
+    from numpygan.training import load_checkpoint
+    assert load_checkpoint(tmp_path / "checkpoint.npz").step == 4  # the end of epoch 1
+
+
 # -- models, config, latent --------------------------------------------------------------------------------
 def test_trainer_refuses_mismatched_models():
     G, D = small_gan(latent_dim=4)

@@ -112,6 +112,9 @@ def run_from_args(args, base, default_out, prog, parser=None):
     except (CheckpointError, FileExistsError, FileNotFoundError, NonFiniteLossError, DatasetUnavailableError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # before training started, or a second Ctrl-C (train() said what was kept)
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
     return 130 if result.stopped == "interrupted" else 0
 
 

@@ -139,6 +139,7 @@ def _atomic_save(path, write):
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary pictures
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -146,6 +146,12 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
         log(f"Interrupted: saved epoch {trainer.epoch} + {trainer.position} steps (step {trainer.step}) to "
             f"{outputs.last_checkpoint}\nResume with: {hint}")
         stopped = "interrupted"
+    except KeyboardInterrupt:
+        # a second Ctrl-C, in the middle of a step: the state in memory is half-updated, so it is not saved
+        where = (f"the last checkpoint, {outputs.checkpoint_path}, is intact"
+                 if outputs.checkpoint_path.exists() else "no checkpoint had been written yet")
+        log(f"Aborted in the middle of step {trainer.step + 1}; nothing saved, {where}.")
+        raise
     except NonFiniteLossError as err:
         where = (f"the last good checkpoint, {outputs.checkpoint_path}, is untouched"
                  if outputs.checkpoint_path.exists() else "no checkpoint had been written yet")

@@ -14,7 +14,8 @@ With h = 1e-3 in float64 truncation and round-off usually stay near 1e-12,
 so a correct backward agrees to ≈ 1e-9 relative. Where the function curves on
 a smaller scale than h (BatchNorm over a batch whose values nearly coincide),
 the estimates at 2h and h disagree and the step is halved until successive
-ones agree (``numerical_gradient``).
+ones agree; where round-off swamps a tiny derivative at h, it is doubled
+instead (``numerical_gradient``).
 
 Per tensor, the report gives the maximum element-wise relative error
 |a − n| / max(|a| + |n|, 1e-12) and the index where it occurs.
@@ -52,35 +53,59 @@ def _central_difference(L, s):
     return (8 * (L(s) - L(-s)) - (L(2 * s) - L(-2 * s))) / (12 * s)
 
 
-def _refined_difference(L, h, min_h, rtol):
-    """D(s) at s = h, h/2, h/4, ... until it agrees with D(2s) to ``rtol``.
+def _refined_difference(L, h, min_h, max_h, rtol):
+    """D(s), with the step s chosen by comparing D(s) with D(2s).
 
-    Truncation error scales as s⁴, so D(2s) − D(s) is 15 times D(s)'s error and
-    shrinks 16-fold per halving, while round-off grows as 1/s. Halving stops
-    when the estimates agree, when their difference stops shrinking (round-off
-    has taken over: the previous estimate is kept) or before s drops below
-    ``min_h``. Returns (the accepted estimate, its step).
+    e(s) = |D(2s) − D(s)| measures D(s)'s error. Where truncation dominates it
+    is 15 times that error and falls 16-fold per halving of s (256-fold from
+    s = 2h to h/2); where round-off dominates it falls, erratically, as s grows.
+    If e(h) > rtol·|D(h)|, e(h/2) and e(2h) tell which dominates:
+    * truncation (a function that curves on a smaller scale than h: BatchNorm
+      over a batch whose values nearly coincide): s is halved, down to
+      ``min_h``, while e keeps falling at least 4-fold;
+    * round-off (a derivative small next to L's rounding): every step up to
+      ``max_h`` is tried.
+    Returns (D at the step with the smallest e, that step).
     """
-    step = h
-    fine = _central_difference(L, step)
-    diff = abs(_central_difference(L, 2 * step) - fine)
-    while diff > rtol * abs(fine) and step / 2 >= min_h:
-        finer = _central_difference(L, step / 2)
-        if abs(fine - finer) >= diff:
-            break
-        fine, diff, step = finer, abs(fine - finer), step / 2
-    return fine, step
+    def estimate(step):
+        """(D(step), e(step), step); e is infinite outside [min_h, max_h]."""
+        if not min_h <= step <= max_h:
+            return np.nan, np.inf, step
+        d = _central_difference(L, step)
+        return d, abs(_central_difference(L, 2 * step) - d), step
+
+    def converged(est):
+        return est[1] <= rtol * abs(est[0])
+
+    best = estimate(h)
+    if converged(best):
+        return best[0], h
+    down, up = estimate(h / 2), estimate(2 * h)
+    if 16 * down[1] < up[1]:
+        while 4 * down[1] < best[1]:  # also stops at a non-finite value
+            best = down
+            if converged(best):
+                break
+            down = estimate(best[2] / 2)
+    else:
+        while up[1] < np.inf:
+            if up[1] < best[1]:
+                best = up
+            up = estimate(2 * up[2])
+    return best[0], best[2]
 
 
-def numerical_gradient(f, array, indices=None, h=1e-3, kink_state=None, min_h=1e-7, rtol=1e-8):
+def numerical_gradient(f, array, indices=None, h=1e-3, kink_state=None, min_h=1e-7, max_h=None, rtol=1e-8):
     """dL/d(array[i]) for each flat index i, by fourth-order central differences.
 
     ``f()`` returns the scalar L and reads ``array``, which is perturbed in place
     and restored. Each derivative is estimated with steps h and 2h (whose
-    stencils share the points ±2h), and the step is halved while successive
-    estimates differ by more than ``rtol`` relative: a function that curves on a
-    smaller scale (BatchNorm over a batch whose values nearly coincide) needs a
-    smaller step than h = 1e-3, and the comparison finds out which.
+    stencils share the points ±2h); while the two differ by more than ``rtol``
+    relative, the step moves down (to ``min_h``) or up (to ``max_h``, 8h by
+    default, perturbations then reaching ±32h; h with ``kink_state``, where
+    larger steps would only cross more kinks) to where they agree best: a
+    function that curves on a smaller scale than h needs a smaller step, a
+    derivative small next to round-off a larger one.
     ``kink_state()``, if given, returns a tuple of boolean arrays describing
     which side of each kink every unit is on; when a perturbation changes it,
     the element starts over with h/10 (down to ``min_h``).
@@ -91,6 +116,8 @@ def numerical_gradient(f, array, indices=None, h=1e-3, kink_state=None, min_h=1e
     flat = array.reshape(-1)
     if indices is None:
         indices = np.arange(flat.size)
+    if max_h is None:
+        max_h = h if kink_state is not None else 8 * h
     base_kinks = None
     if kink_state is not None:
         f()  # the kink state of the unperturbed point: the caller's last f() may have been perturbed
@@ -112,7 +139,7 @@ def numerical_gradient(f, array, indices=None, h=1e-3, kink_state=None, min_h=1e
                         crossed = any(not np.array_equal(a, b) for a, b in zip(base_kinks, kink_state()))
                 return values[offset]
 
-            grads[out], steps[out] = _refined_difference(L, start, min_h, rtol)
+            grads[out], steps[out] = _refined_difference(L, start, min_h, max_h, rtol)
             flat[i] = original
             if not crossed or start / 10 < min_h:
                 break

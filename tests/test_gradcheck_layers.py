@@ -44,6 +44,8 @@ FAST_CONV = [
     (5, 1, 3, 0, 3, 1, 3),
     (7, 4, 3, "same", 1, 1, 3),
     (28, 3, 2, "same", 1, 1, 3),
+    (8, 1, 1, "valid", 3, 3, 2),      # more channels than filters at stride 1: Conv2D's 'taps' grouping
+    (28, 4, 1, "valid", 1, 3, 2),
 ]
 FAST_TRANSPOSE = [
     (5, 4, 2, "same", None, 3, 3, 2),

@@ -143,6 +143,25 @@ def test_step_shrinks_where_the_function_curves_on_a_small_scale():
     assert relative_error(refined[0], exact) < 1e-9
 
 
+def test_step_grows_where_round_off_swamps_a_small_derivative():
+    """L sums 20 000 terms near 1.5, so each evaluation carries ~1e-12 of rounding, while
+    dL/dw ~ 1e-3: at h = 1e-3 round-off alone is ~5e-6 relative. The refinement sees D(h)
+    and D(2h) disagree erratically (not 16-fold less at h/2) and takes a larger step."""
+    rng = np.random.default_rng(0)
+    base, v = rng.uniform(1, 2, 20000), rng.standard_normal(20000)
+    w = np.array([0.5])
+
+    def f():
+        return float(np.sum(base + 1e-5 * np.sin(w[0] * v)))
+
+    exact = 1e-5 * np.sum(v * np.cos(0.5 * v))
+    plain, _ = numerical_gradient(f, w, rtol=np.inf)
+    assert relative_error(plain[0], exact) > 1e-6
+    refined, steps = numerical_gradient(f, w)
+    assert steps[0] > 1e-3
+    assert relative_error(refined[0], exact) < 5e-7
+
+
 def test_kink_state_is_taken_at_the_unperturbed_point():
     """Regression: the reference kink state was read after whatever f() ran last (possibly a
     perturbed point), so every step looked like a crossing and h collapsed to min_h."""

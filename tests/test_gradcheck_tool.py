@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import numpygan.layers.conv2d as conv2d_module
-import numpygan.layers.conv2d_transpose as conv2d_transpose_module
 from numpygan import Sequential, gradcheck
 from numpygan.gradcheck import numerical_gradient, pinned_kinks, relative_error
 from numpygan.layers import BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout, LeakyReLU, Tanh
@@ -71,10 +70,18 @@ def test_col2im_assigning_instead_of_adding_is_caught_in_conv2d(monkeypatch, ker
 
 
 @pytest.mark.parametrize("padding", ["same", "valid", 1])
-def test_col2im_assigning_instead_of_adding_is_caught_in_conv2d_transpose(monkeypatch, padding):
-    """Conv2DTranspose's forward is col2im: with '=' the forward is no longer the adjoint its backward assumes."""
+def test_phase_taps_in_forward_order_are_caught_in_conv2d_transpose(monkeypatch, padding):
+    """Conv2DTranspose's forward runs each phase's taps in reverse order (block offset u = T−1−t); in
+    forward order the forward is no longer the adjoint its backward assumes."""
     model = float64_model([Conv2DTranspose(2, 4, 2, padding)], (4, 4, 3))
-    monkeypatch.setattr(conv2d_transpose_module, "col2im", col2im_assigning)
+    correct = Conv2DTranspose._phase_kernel
+
+    def phase_kernel_unreversed(layer):
+        th, tw = layer.taps_per_phase
+        kernel = correct(layer).reshape(th, tw, layer.input_shape[2], -1)
+        return kernel[::-1, ::-1].reshape(correct(layer).shape)
+
+    monkeypatch.setattr(Conv2DTranspose, "_phase_kernel", phase_kernel_unreversed)
     report = gradcheck(model, np.random.default_rng(0).standard_normal((2, 4, 4, 3)))
     assert report.max_rel_error > CAUGHT
 

@@ -1,12 +1,14 @@
 """Transposed 2-D convolution, computed as the adjoint of Conv2D (never by zero-stuffing)."""
 
+import math
+
 import numpy as np
 
 from .. import initializers
 from ..parameter import Parameter
 from ._conv_args import pair
 from .base import Layer
-from .im2col import col2im, im2col, resolve_padding
+from .im2col import im2col, resolve_padding
 
 
 class Conv2DTranspose(Layer):
@@ -24,8 +26,21 @@ class Conv2DTranspose(Layer):
     forward Conv2D maps to the same H.
 
     With Kt = K as (kh·kw·F, C) and x as (N·H·W, C):
-        forward   Y = col2im(x Ktᵀ) + b     (one GEMM, then overlapping windows summed)
+        forward   Y = col2im(x Ktᵀ) + b     (every input pixel i spreads x[i]·K[a] to output pixel i·s + a)
         backward  G_cols = im2col(dL/dy),   dx = G_cols Kt,   dK = G_colsᵀ x,   db = Σ dL/dy
+
+    The forward is computed phase by phase, which needs neither the
+    (N·H·W, kh·kw·F) matrix nor col2im's overlapping adds. Write an output row
+    (before the padding is cropped) as p = q·s + r with phase r < s; the taps
+    that reach it are a = r + s·t, from input row i = q − t. So
+
+        y[q·s + r] = Σ_t x[q − t] · K[r + s·t]        t = 0 … T−1,  T = ⌈k / s⌉
+
+    — for each of the sh·sw phases an ordinary stride-1 correlation of x with
+    every s-th tap. All phases read the same T×T blocks of x, so one im2col of
+    the blocks and one GEMM with the phase kernel (``_phase_kernel``) give every
+    output pixel exactly once (``phases`` in forward: block (q, q') → its sh·sw
+    pixels), with a K = T·T·C inner dimension that BLAS runs near its peak.
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
@@ -75,6 +90,10 @@ class Conv2DTranspose(Layer):
                 f"{self.name}: padding {self.padding!r} removes the whole output for input {(h, w)} "
                 f"and kernel_size {self.kernel_size} (output would be {(ho, wo)})"
             )
+        # phase form (class docstring): T×T taps per phase, Qh×Qw blocks cover the uncropped output
+        top, bottom, left, right = self.pads
+        self.taps_per_phase = (math.ceil(kh / sh), math.ceil(kw / sw))
+        self.blocks_hw = (math.ceil((ho + top + bottom) / sh), math.ceil((wo + left + right) / sw))
         return (ho, wo, self.filters)
 
     def build(self, input_shape, rng=None, dtype=np.float32):
@@ -91,16 +110,37 @@ class Conv2DTranspose(Layer):
             return {}
         return {"kernel": self.kernel, "bias": self.bias} if self.use_bias else {"kernel": self.kernel}
 
+    def _phase_kernel(self):
+        """K (kh, kw, F, C) as (T·T·C, sh·sw·F): row (u, v, c), column (rh, rw, f) holds
+        K[rh + sh·(Th−1−u), rw + sw·(Tw−1−v), f, c], and 0 where that tap is beyond the kernel."""
+        (kh, kw), (sh, sw), (th, tw) = self.kernel_size, self.strides, self.taps_per_phase
+        c, f = self.input_shape[2], self.filters
+        kernel = self.kernel.value
+        phased = np.zeros((th, tw, c, sh, sw, f), dtype=kernel.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                # tap a = r + s·t serves phase r; block offset u = T−1−t runs the taps in reverse
+                phased[th - 1 - a // sh, tw - 1 - b // sw, :, a % sh, b % sw, :] = kernel[a, b].T
+        return phased.reshape(th * tw * c, sh * sw * f)
+
     def forward(self, x, training=False):
         self._check_input(x)
         n, h, w, c = x.shape
-        kh, kw = self.kernel_size
-        f = self.filters
+        (sh, sw), (th, tw), (qh, qw) = self.strides, self.taps_per_phase, self.blocks_hw
+        ho, wo, f = self.output_shape
+        top, _, left, _ = self.pads
         self.x = x
-        cols = x.reshape(-1, c) @ self.kernel.value.reshape(-1, c).T     # (N·H·W, kh·kw·F)
-        y = col2im(cols.reshape(n, h, w, kh, kw, f), (n,) + self.output_shape, self.strides, self.pads)
+        # block (q, q') holds x[q − t, q' − t'] for t < Th, t' < Tw: x padded by T − 1 zeros before
+        blocks = im2col(x, (th, tw), (1, 1), (th - 1, qh - h, tw - 1, qw - w), (qh, qw))  # (N, Qh, Qw, Th, Tw, C)
+        out = blocks.reshape(n * qh * qw, -1) @ self._phase_kernel()                       # (N·Qh·Qw, sh·sw·F)
+        # uncropped output pixel (q·sh + rh, q'·sw + rw) is phase (rh, rw) of block (q, q')
+        phases = out.reshape(n, qh, qw, sh, sw, f).transpose(0, 1, 3, 2, 4, 5)
+        y = np.empty((n, qh, sh, qw, sw, f), dtype=x.dtype)
         if self.use_bias:
-            y += self.bias.value
+            np.add(phases, self.bias.value, out=y)
+        else:
+            np.copyto(y, phases)
+        y = y.reshape(n, qh * sh, qw * sw, f)[:, top:top + ho, left:left + wo]
         return self._remember_output(y)
 
     def backward(self, grad_out, need_input_grad=True):

@@ -10,7 +10,7 @@ from numpygan import Sequential
 from numpygan.layers import BatchNormalization, Dense, Dropout, LeakyReLU, ReLU
 from numpygan.optimizers import SGD
 from numpygan.training import (GANTrainer, NonFiniteLossError, TrainConfig, blas_threads, build_gan, get_objective,
-                               preset, sample_latent, train)
+                               load_checkpoint, preset, sample_latent, train)
 
 RING_MODES = 8
 RING_RADIUS = 2.0
@@ -204,56 +204,56 @@ def test_nan_loss_stops_before_the_update():
     assert trainer.d_optimizer.iterations == 0
 
 
-def test_nan_mid_run_keeps_the_last_good_checkpoint(tmp_path):
-    x = np.random.default_rng(8).uniform(-1, 1, (64, 28, 28, 1)).astype(np.float32)
-    config = TrainConfig(dataset="arrays", batch_size=16, epochs=3, progress=False, n_samples=4)
+class AtStep:
+    """Trainer callback: ``action(trainer)`` once the trainer has completed generator step ``step``."""
 
-    class Poison:
-        def on_step_end(self, trainer, metrics):
-            if trainer.step == 6:  # during epoch 2: G now outputs NaN
-                trainer.generator.layers[0].kernel.value[...] = np.nan
+    def __init__(self, step, action):
+        self.step, self.action = step, action
+
+    def on_step_end(self, trainer, metrics):
+        if trainer.step == self.step:
+            self.action(trainer)
+
+
+def tiny_run(out, *callbacks, messages=None, **kwargs):
+    """The MLP GAN on 64 random images, batch 16 (4 steps per epoch), 3 epochs, with ``callbacks``."""
+    x = np.random.default_rng(9).uniform(-1, 1, (64, 28, 28, 1)).astype(np.float32)
+    config = TrainConfig(dataset="arrays", batch_size=16, epochs=3, progress=False, n_samples=4)
+    log = (lambda *a: None) if messages is None else messages.append
+    return train(config, out, images=x, log=log, callbacks=callbacks, **kwargs)
+
+
+def test_nan_mid_run_keeps_the_last_good_checkpoint(tmp_path):
+    def poison(trainer):  # during epoch 2: G now outputs NaN
+        trainer.generator.layers[0].kernel.value[...] = np.nan
 
     with pytest.raises(NonFiniteLossError, match=r"(?s)step 7 \(epoch 2\).*last good checkpoint.*untouched"):
-        train(config, tmp_path, images=x, log=lambda *a: None, callbacks=[Poison()])
-    from numpygan.training import load_checkpoint
+        tiny_run(tmp_path, AtStep(6, poison))
     checkpoint = load_checkpoint(tmp_path / "checkpoint.npz")
     assert checkpoint.epoch == 1 and checkpoint.step == 4
     assert all(np.isfinite(v).all() for k, v in checkpoint.state.items() if v.dtype.kind == "f")
 
 
 def test_ctrl_c_finishes_the_step_then_saves(tmp_path):
-    x = np.random.default_rng(9).uniform(-1, 1, (64, 28, 28, 1)).astype(np.float32)
-    config = TrainConfig(dataset="arrays", batch_size=16, epochs=2, progress=False, n_samples=4)
     messages = []
-
-    class CtrlC:
-        def on_step_end(self, trainer, metrics):
-            if trainer.step == 3:
-                signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C during step 3
-
     handler = signal.getsignal(signal.SIGINT)
-    result = train(config, tmp_path, images=x, log=messages.append, callbacks=[CtrlC()], resume_hint="RESUME-CMD")
+    # as if the user pressed Ctrl-C during step 3
+    result = tiny_run(tmp_path, AtStep(3, lambda trainer: signal.raise_signal(signal.SIGINT)), messages=messages,
+                      resume_hint="RESUME-CMD")
     assert result.stopped == "interrupted" and result.step == 3 and result.epoch == 0
     assert "Resume with: RESUME-CMD" in messages[-1]
     assert signal.getsignal(signal.SIGINT) is handler  # the usual Ctrl-C is back
-    from numpygan.training import load_checkpoint
     assert load_checkpoint(tmp_path / "checkpoint.npz").step == 3
 
 
 def test_second_ctrl_c_aborts_without_saving_a_half_updated_state(tmp_path):
-    x = np.random.default_rng(9).uniform(-1, 1, (64, 28, 28, 1)).astype(np.float32)
-    config = TrainConfig(dataset="arrays", batch_size=16, epochs=2, progress=False, n_samples=4)
+    def second_ctrl_c(trainer):  # what the second Ctrl-C raises, wherever the step is
+        raise KeyboardInterrupt
+
     messages = []
-
-    class Abort:
-        def on_step_end(self, trainer, metrics):
-            if trainer.step == 5:
-                raise KeyboardInterrupt  # what the second Ctrl-C raises, wherever the step is
-
     with pytest.raises(KeyboardInterrupt):
-        train(config, tmp_path, images=x, log=messages.append, callbacks=[Abort()])
+        tiny_run(tmp_path, AtStep(5, second_ctrl_c), messages=messages)
     assert "nothing saved" in messages[-1] and "is intact" in messages[-1]
-    from numpygan.training import load_checkpoint
     assert load_checkpoint(tmp_path / "checkpoint.npz").step == 4  # the end of epoch 1
 
 

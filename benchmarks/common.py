@@ -11,21 +11,9 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def ensure_repo_on_path():
-    """Make ``import numpygan`` and ``import benchmarks.x`` work when run as ``python benchmarks/x.py``."""
-    root = str(REPO_ROOT)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-
 
 def time_calls(fn, repeats, warmup=1):
     """Call ``fn()`` ``warmup`` times untimed, then ``repeats`` times; return the seconds of each."""
@@ -94,8 +82,10 @@ def blas_name():
 
 
 def machine_description():
-    """One line: CPU, cores, NumPy and BLAS versions, BLAS threads, current load."""
-    load = load_average()
+    """One line: CPU, cores, Python, NumPy and its BLAS."""
     return (f"{cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"NumPy {np.__version__} ({blas_name()}, {blas_threads()} threads); "
-            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+            f"NumPy {np.__version__} ({blas_name()})")
+
+
+def load_text():
+    return " ".join(f"{v:.2f}" for v in load_average())

@@ -14,18 +14,18 @@ rate, the bound each layer's GFLOP/s is to be read against.
 """
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
-try:
-    from common import ensure_repo_on_path
-except ImportError:  # imported as benchmarks.layers
-    from .common import ensure_repo_on_path
-ensure_repo_on_path()
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _REPO_ROOT not in sys.path:  # `python benchmarks/x.py`: make `benchmarks` and `numpygan` importable
+    sys.path.insert(0, _REPO_ROOT)
 
-from benchmarks.common import machine_description, matmul_gflops  # noqa: E402
+from benchmarks.common import blas_threads, load_text, machine_description, matmul_gflops  # noqa: E402
 from numpygan import models  # noqa: E402
 from numpygan.layers import Conv2D, Conv2DTranspose, Dense  # noqa: E402
 
@@ -106,12 +106,13 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", choices=sorted(MODEL_BUILDERS), default=list(MODEL_BUILDERS))
     args = parser.parse_args(argv)
     print(machine_description())
-    print(f"batch {args.batch}, float32, training mode, median of {args.repeats} after 1 warm-up\n")
+    print(f"batch {args.batch}, float32, training mode, {blas_threads()} BLAS thread(s) (OPENBLAS_NUM_THREADS), "
+          f"median of {args.repeats} after 1 warm-up; load average {load_text()}\n")
     for name in args.models:
         model = MODEL_BUILDERS[name]()
         print(format_layer_rows(f"{name} ({model.name})", time_layers(model, args.batch, args.repeats)))
         print()
-    print(f"float32 matmul (1024×1024·1024×1024) on this machine: {matmul_gflops():.1f} GFLOP/s")
+    print(f"float32 matmul (1024×1024)² on this machine: {matmul_gflops():.1f} GFLOP/s; load average {load_text()}")
 
 
 if __name__ == "__main__":

@@ -52,11 +52,9 @@ import statistics
 import sys
 import time
 
-try:
-    from common import ensure_repo_on_path
-except ImportError:  # imported as benchmarks.run
-    from .common import ensure_repo_on_path
-ensure_repo_on_path()
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _REPO_ROOT not in sys.path:  # `python benchmarks/x.py`: make `benchmarks` and `numpygan` importable
+    sys.path.insert(0, _REPO_ROOT)
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -285,10 +283,6 @@ def set_threads(threads):
         os.environ[var] = str(threads)
 
 
-def load():
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description="numpygan GAN iteration speed, next to PyTorch if installed.")
     parser.add_argument("--full", action="store_true", help="DCGAN at batch 64/128/256 too, and more repeats")
@@ -304,13 +298,13 @@ def main(argv=None):
     if any(t < 1 for t in args.threads):
         parser.error(f"argument --threads: every count must be >= 1, received {args.threads}")
 
-    from benchmarks.common import machine_description
+    from benchmarks.common import load_text, machine_description
     from benchmarks.torch_reference import torch_available
 
     context = multiprocessing.get_context("spawn")
     with_torch = not args.no_torch and torch_available()
-    print(machine_description().split("; load")[0])
-    print(f"load average at start: {load()}")
+    print(machine_description())
+    print(f"load average at start: {load_text()}")
     if args.no_torch:
         print("PyTorch comparison: skipped (--no-torch)")
     elif not with_torch:
@@ -331,17 +325,17 @@ def main(argv=None):
             run_args.repeats = args.repeats or scale * (15 if model == "mlp" else 5)
             rows.append((model, batch, compare(context, model, batch, run_args, with_torch)))
             print(f"  {threads} thread(s), {model} batch {batch}: {run_args.repeats} repeats done, "
-                  f"load {load()}", flush=True)
+                  f"load {load_text()}", flush=True)
         version = f", PyTorch {rows[0][2]['torch']['version']}" if with_torch else ""
         print(f"\nOne GAN iteration (D on real + fake, G through frozen D, Adam), float32, {threads} thread(s)"
-              f"{version}; medians of interleaved repeats after {args.warmup} warm-up; load now {load()}")
+              f"{version}; medians of interleaved repeats after {args.warmup} warm-up; load now {load_text()}")
         print(format_table(rows, with_torch))
         print("MFLOP per sample per iteration: "
               + ", ".join(f"{m} {r['numpygan']['flops'] / b / 1e6:.1f}" for m, b, r in rows if b == 128) + "\n")
         if not args.no_layers:
             print(f"Per layer, batch 128, training mode, {threads} thread(s), median of {10 * scale}:")
             print(run_in_worker(context, _layers_worker, 128, 10 * scale))
-            print(f"load now {load()}\n", flush=True)
+            print(f"load now {load_text()}\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     python examples/train_classifier.py --dataset mnist      # then: --dataset fashion
 
 Prints the test accuracy after every epoch. The weights land in
-``$NUMPYGAN_DATA`` or ``~/.cache/numpygan`` as ``classifier-v1-<dataset>.npz``;
+``$NUMPYGAN_DATA`` or ``~/.cache/numpygan`` as ``classifier-v<VERSION>-<dataset>.npz (now v2)``;
 ``numpygan evaluate`` loads them from there. Deterministic for a ``--seed``,
 and resumable: interrupt it (Ctrl-C) and run the same command again to continue
 from the last completed epoch. Settings other than the defaults are for

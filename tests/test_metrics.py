@@ -1,5 +1,7 @@
 """The metrics on cases with a known answer, and their refusal of bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -153,11 +155,42 @@ def test_fid_from_samples_approaches_the_closed_form():
     assert fid_from_features(x, y) == pytest.approx(expected, abs=0.03)
 
 
-@pytest.mark.filterwarnings("ignore:Matrix is singular")
+def test_features_dead_in_both_sets_change_nothing_and_warn_nothing():
+    """A never-firing ReLU unit: zero column in both sets. The distance equals that without it."""
+    r = rng(21)
+    x, y = r.standard_normal((500, 6)), r.standard_normal((400, 6)) + 0.5
+    dead = np.zeros((500, 1)), np.zeros((400, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with_dead = fid_from_features(np.hstack([x, dead[0]]), np.hstack([y, dead[1]]))
+    assert with_dead == pytest.approx(fid_from_features(x, y), rel=1e-12)
+
+
+@pytest.mark.filterwarnings("error")
 def test_frechet_distance_of_singular_covariances():
-    """Rank-deficient (PSD) covariances still give the closed form: diag(1, 0) vs diag(0, 1) → 2."""
-    got = frechet_distance(np.zeros(2), np.diag([1.0, 0.0]), np.zeros(2), np.diag([0.0, 1.0]))
+    """Rank-deficient (PSD) covariances still give the closed form, quietly: diag(1, 0, 2) vs diag(0, 1, 2) → 2."""
+    got = frechet_distance(np.zeros(3), np.diag([1.0, 0.0, 2.0]), np.zeros(3), np.diag([0.0, 1.0, 2.0]))
     assert got == pytest.approx(2.0, abs=1e-6)
+
+
+def test_frechet_distance_retries_with_eps_then_gives_up(monkeypatch):
+    from numpygan.metrics import frechet as frechet_module
+
+    real_sqrtm, calls = frechet_module.linalg.sqrtm, []
+
+    def nan_first(a):
+        calls.append(a.copy())
+        return np.full_like(a, np.nan) if len(calls) == 1 else real_sqrtm(a)
+
+    monkeypatch.setattr(frechet_module.linalg, "sqrtm", nan_first)
+    s1, s2 = np.diag([1.0, 4.0]), np.diag([9.0, 1.0])
+    got = frechet_distance(np.zeros(2), s1, np.zeros(2), s2, eps=1e-3)
+    np.testing.assert_allclose(calls[1], (s1 + 1e-3 * np.eye(2)) @ (s2 + 1e-3 * np.eye(2)))
+    assert got == pytest.approx((1 - 3) ** 2 + (2 - 1) ** 2, abs=1e-2)
+
+    monkeypatch.setattr(frechet_module.linalg, "sqrtm", lambda a: np.full_like(a, np.nan))
+    with pytest.raises(ValueError, match="not finite"):
+        frechet_distance(np.zeros(2), s1, np.zeros(2), s2)
 
 
 def test_frechet_distance_refuses_a_significant_imaginary_part():

@@ -10,13 +10,24 @@ Inception's it is the "classifier FID"; it is only meaningful next to the
 floor of real training images against real test images, which ``evaluate``
 always reports.
 
+A feature with zero variance in both sets (a ReLU unit that never fires: the
+MNIST classifier has about 20 of 128) has zero rows and columns in Σ₁ and Σ₂,
+so it adds nothing to the trace term; the traces are taken over the other
+features, which is exact and keeps sqrtm away from a singular matrix. Its
+mean still counts in ‖μ₁ − μ₂‖².
+
 Numerics, the usual ones: (Σ₁Σ₂)^{1/2} by ``scipy.linalg.sqrtm``; if that is
 not finite (a nearly singular product), retry with ε·I added to both
-covariances; sqrtm of a product of two PSD matrices has a real square root,
+covariances. scipy warns about any singular product, including the harmless
+case of a unit that fires in one set only; instead of printing that, the
+result is checked directly, ‖X² − Σ₁Σ₂‖_F ≤ 1e-6·‖Σ₁Σ₂‖_F, and a worse one is
+retried with ε·I too, and refused if still bad; sqrtm of a product of two PSD matrices has a real square root,
 so an imaginary part is rounding — it is dropped if negligible
 (|Im diag| ≤ 1e-3) and is an error otherwise. Covariances use N − 1, and
 need N > D samples to be full rank: fewer is an error.
 """
+
+import warnings
 
 import numpy as np
 from scipy import linalg
@@ -51,6 +62,16 @@ def _check_statistics(mu, sigma, which):
     return mu, sigma
 
 
+def _checked_sqrtm(a, tol=1e-6):
+    """(X = sqrtm(a), whether X is finite with ‖X² − a‖_F ≤ tol·‖a‖_F), scipy's warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        x = linalg.sqrtm(a)
+    if not np.all(np.isfinite(x)):
+        return x, False
+    return x, bool(np.linalg.norm(x @ x - a) <= tol * np.linalg.norm(a))
+
+
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     """d² = ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^{1/2}) between N(μ₁, Σ₁) and N(μ₂, Σ₂).
 
@@ -70,13 +91,16 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     if mu1.shape != mu2.shape:
         raise ValueError(f"{_OWNER}: the two feature dimensions differ: {mu1.size} vs {mu2.size}")
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(sigma1 @ sigma2)
-    if not np.all(np.isfinite(covmean)):
+    live = (np.diagonal(sigma1) > 0) | (np.diagonal(sigma2) > 0)
+    sigma1, sigma2 = sigma1[np.ix_(live, live)], sigma2[np.ix_(live, live)]
+    covmean, ok = _checked_sqrtm(sigma1 @ sigma2)
+    if not ok:
         # Σ₁Σ₂ nearly singular: shift both spectra away from 0 and retry.
-        offset = eps * np.eye(mu1.size)
-        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
-        if not np.all(np.isfinite(covmean)):
-            raise ValueError(f"{_OWNER}: sqrtm(Σ₁Σ₂) is not finite even with {eps:g}·I added to the covariances")
+        offset = eps * np.eye(sigma1.shape[0])
+        covmean, ok = _checked_sqrtm((sigma1 + offset) @ (sigma2 + offset))
+        if not ok:
+            raise ValueError(f"{_OWNER}: sqrtm(Σ₁Σ₂) is not finite or not accurate even with {eps:g}·I "
+                             f"added to the covariances")
     if np.iscomplexobj(covmean):
         largest = float(np.max(np.abs(np.diagonal(covmean).imag)))
         if largest > 1e-3:

@@ -149,6 +149,16 @@ def test_missing_weights_say_how_to_train_them(tmp_path):
         load_classifier("fashion", cache_dir=tmp_path)
 
 
+def test_missing_weights_are_trained_on_request(tmp_path, monkeypatch):
+    real_train = classifier_module.train_classifier
+    monkeypatch.setattr(classifier_module, "train_classifier",
+                        lambda dataset, **kw: real_train(dataset, epochs=1, batch_size=32, data=tiny_data(), **kw))
+    lines = []
+    clf = load_classifier("mnist", cache_dir=tmp_path, train_if_missing=True, log=lines.append)
+    assert "training it once" in lines[0] and weights_path("mnist", tmp_path).exists()
+    assert clf.info["epochs"] == 1
+
+
 def test_weights_of_another_dataset_are_refused(tmp_path):
     train_classifier("mnist", epochs=1, batch_size=32, cache_dir=tmp_path, data=tiny_data(), log=None)
     with pytest.raises(ValueError, match="holds a mnist classifier"):

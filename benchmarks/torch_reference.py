@@ -8,9 +8,10 @@ torch installed (torch is imported lazily inside the functions); call
 It builds, in PyTorch (native NCHW layout, float32), the same two reference
 architectures that numpygan benchmarks, and times ONE training iteration:
 
-* D step: D forward/backward on a real batch (label 1) and on a fake batch
-  (label 0, generated from fresh ``z`` with G detached), BCE-with-logits,
-  one Adam step on D.
+* D step: one D forward/backward on the stacked real batch (label 1) and fake
+  batch (label 0, generated from fresh ``z`` with G detached), BCE-with-logits
+  on each half, one Adam step on D (numpygan's trainer stacks them too when D
+  has no BatchNorm; the gradients equal two separate passes).
 * G step: fresh ``z``, G forward, D forward, non-saturating loss
   ``BCE(D(G(z)), 1)``, backward into G only, one Adam step on G (D's
   parameters are not updated; they are temporarily set to
@@ -205,10 +206,12 @@ def make_train_step(model: str, batch: int, seed: int = 0) -> Callable[[], Tuple
         z = torch.randn(batch, LATENT_DIM, dtype=torch.float32)
         with torch.no_grad():
             fake = generator(z)
-        loss_real = bce(discriminator(real), ones)
-        loss_real.backward()
-        loss_fake = bce(discriminator(fake), zeros)
-        loss_fake.backward()
+        # One pass over [real; fake], as numpygan's trainer does for a D without
+        # BatchNorm (the reference models have none): the same gradients as two passes.
+        out = discriminator(torch.cat([real, fake]))
+        loss_real = bce(out[:batch], ones)
+        loss_fake = bce(out[batch:], zeros)
+        (loss_real + loss_fake).backward()
         opt_d.step()
 
         # ---- G step: fresh z, non-saturating loss, gradients into G only.

@@ -124,6 +124,11 @@ class Sequential:
             layer.zero_grad()
 
     @property
+    def uses_batch_statistics(self):
+        """True if any layer normalises with batch statistics in training (see ``Layer``)."""
+        return any(layer.uses_batch_statistics for layer in self.layers)
+
+    @property
     def trainable(self):
         return all(layer.trainable for layer in self.layers)
 

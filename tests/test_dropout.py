@@ -50,6 +50,25 @@ def test_backward_applies_the_forward_mask_and_scale():
     np.testing.assert_allclose(layer.backward(g), g * (y / x), rtol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_masks_of_successive_batches_of_any_size_are_fresh_and_follow_their_forward(dtype):
+    """The mask buffer is reused across calls (batch 6, then 2, then 6): each backward uses its own forward's mask,
+    outputs are never overwritten by a later forward, and a smaller batch draws a new mask, not the old rows."""
+    layer = dropout(0.5)
+    rng = np.random.default_rng(3)
+    outputs = []
+    for n in (6, 2, 6):
+        x = rng.uniform(1, 2, (n, 500)).astype(dtype)
+        y = layer.forward(x, training=True)
+        kept = y.copy()
+        g = rng.standard_normal(x.shape).astype(dtype)
+        np.testing.assert_allclose(layer.backward(g), g * (y / x), rtol=1e-6)
+        outputs.append((y, kept, y != 0))
+    for y, kept, _ in outputs:
+        np.testing.assert_array_equal(y, kept)
+    assert not np.array_equal(outputs[0][2][:2], outputs[1][2]) and not np.array_equal(outputs[0][2], outputs[2][2])
+
+
 def test_float32_stays_float32():
     layer = dropout(0.3)
     y = layer.forward(np.ones((2, 500), dtype=np.float32), training=True)

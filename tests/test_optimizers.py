@@ -183,3 +183,32 @@ def test_adam_bias_correction_makes_the_first_step_lr_sized():
     opt.step()
     np.testing.assert_allclose(p.value, -2e-4 * g / (np.abs(g) + 1e-8), rtol=1e-12)
     assert math.isclose(abs(p.value[2]), 2e-4, rel_tol=1e-10)
+
+
+@pytest.mark.parametrize("make", [lambda ps: Adam(ps, lr=0.01), lambda ps: SGD(ps, lr=0.1, momentum=0.5, nesterov=True)],
+                         ids=["adam", "sgd_nesterov"])
+def test_update_in_blocks_equals_whole_array_update(make):
+    """Parameters larger than block_size are updated block by block: the result must not depend on the blocking."""
+    rng = np.random.default_rng(3)
+    values, grads = rng.standard_normal((2, 3, 70001))
+    results = []
+    for block_size in (3 * 70001, 1000, 4096):
+        p = Parameter(values.copy())
+        opt = make({"w": p})
+        opt.block_size = block_size
+        for step in range(3):
+            opt.zero_grad()
+            p.add_grad(grads * (step + 1))
+            opt.step()
+        results.append(p.value.copy())
+    np.testing.assert_array_equal(results[1], results[0])
+    np.testing.assert_array_equal(results[2], results[0])
+
+
+def test_a_parameter_without_gradient_since_zero_grad_gets_a_zero_gradient():
+    p = parameter([1.0, -2.0])
+    opt = SGD({"w": p}, lr=0.5)
+    set_grad(p, [3.0, 3.0])
+    opt.zero_grad()
+    opt.step()                         # nothing accumulated: the stale 3.0 must not be used
+    np.testing.assert_array_equal(p.value, [1.0, -2.0])

@@ -143,10 +143,35 @@ def test_half_batch_discriminator_sees_half_real_half_fake():
     G, D = small_gan()
     seen = []
     forward = D.forward
-    D.forward = lambda x, training=False: seen.append(len(x)) or forward(x, training)
+    D.forward = lambda x, training=False: seen.append(x.copy()) or forward(x, training)
+    G_forward, made = G.forward, []
+    G.forward = lambda z, training=False: made.append(G_forward(z, training)) or made[-1]
     trainer = GANTrainer(G, D, config)
-    trainer.fit(ring_mixture(40, np.random.default_rng(4)))
-    assert trainer.step == 5 and seen[:3] == [8, 8, 16]  # real, fake (D step), fake (G step)
+    data = ring_mixture(40, np.random.default_rng(4))
+    trainer.fit(data)
+    assert trainer.step == 5 and [len(x) for x in seen[:2]] == [16, 16]  # [8 real; 8 fake] (D step), fake (G step)
+    np.testing.assert_array_equal(seen[0][8:], made[0])           # the D step's second half is G's batch
+    assert all(np.any(np.all(row == data, axis=1)) for row in seen[0][:8])  # the first half are training points
+
+
+@pytest.mark.parametrize("loss", ["bce", "lsgan"])
+def test_one_pass_discriminator_step_equals_two_passes(loss):
+    """Without BatchNorm, D runs once on [x; G(z)]; the update must be the two-pass one (real, then fake)."""
+    config = TrainConfig(dataset="arrays", batch_size=16, latent_dim=4, epochs=1, progress=False, loss=loss,
+                         label_smoothing=0.1)
+    real = ring_mixture(16, np.random.default_rng(7))
+    after = {}
+    for merged in (True, False):
+        G, D = small_gan()
+        if not merged:
+            D.layers[0].uses_batch_statistics = True  # forces the two-pass branch
+        assert D.uses_batch_statistics is not merged
+        trainer = GANTrainer(G, D, config)
+        stats = trainer.discriminator_step(real)
+        after[merged] = (stats, snapshot(D, trainer.d_optimizer))
+    assert after[True][0] == pytest.approx(after[False][0], rel=1e-6)
+    for key, value in after[False][1].items():
+        np.testing.assert_allclose(after[True][1][key], value, rtol=2e-5, atol=1e-7, err_msg=key)
 
 
 # -- objectives -----------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ Rules every layer keeps:
 * ``backward(grad_out, need_input_grad=False)`` (layers with parameters) tells
   the layer that nobody will use dL/dx — it is the first layer of a network fed
   with data — so it may skip that product and return None;
-* parameter gradients are accumulated (``+=``); ``zero_grad()`` is the explicit reset;
+* parameter gradients are accumulated (``Parameter.add_grad``/``add_grad_matmul``: grad += term);
+  ``zero_grad()`` is the explicit reset;
 * arrays are allocated with the input's dtype (float32 in training, float64 in gradchecks);
 * bad input raises before any work is done, naming the layer, the argument,
   and what was expected versus received.
@@ -25,6 +26,10 @@ import numpy as np
 class Layer:
     """Base class. Subclasses override ``build``, ``forward``, ``backward`` and,
     if they own weights, ``parameters`` (and ``buffers`` for non-trainable state)."""
+
+    uses_batch_statistics = False
+    """True if, in training mode, a sample's output depends on the other samples
+    of its batch (BatchNormalization). Batches then cannot be merged into one pass."""
 
     def __init__(self, name=None):
         self.name = name or type(self).__name__.lower()

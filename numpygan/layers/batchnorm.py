@@ -26,6 +26,8 @@ class BatchNormalization(Layer):
     ``momentum`` follows Keras (0.99 keeps 99 % of the old running value).
     """
 
+    uses_batch_statistics = True
+
     def __init__(self, momentum=0.99, epsilon=1e-3, name=None):
         super().__init__(name)
         if not 0 <= momentum < 1:
@@ -75,8 +77,8 @@ class BatchNormalization(Layer):
         self._check_grad(grad_out)
         axes = tuple(range(grad_out.ndim - 1))
         if self.trainable:
-            self.gamma.grad += (grad_out * self.x_hat).sum(axis=axes)
-            self.beta.grad += grad_out.sum(axis=axes)
+            self.gamma.add_grad((grad_out * self.x_hat).sum(axis=axes))
+            self.beta.add_grad(grad_out.sum(axis=axes))
         if not need_input_grad:
             return None
         g_hat = grad_out * self.gamma.value

@@ -120,9 +120,9 @@ class Conv2D(Layer):
         g = grad_out.reshape(-1, f)                               # (N·Ho·Wo, F)
         cols = self.cols.reshape(g.shape[0], -1)                  # (N·Ho·Wo, kh·kw·C)
         if self.trainable:
-            self.kernel.grad += (cols.T @ g).reshape(self.kernel.shape)
+            self.kernel.add_grad_matmul(cols.T, g)
             if self.use_bias:
-                self.bias.grad += g.sum(axis=0)
+                self.bias.add_grad(g.sum(axis=0))
         if not need_input_grad:
             return None
         dcols = (g @ self.kernel.value.reshape(-1, f).T).reshape(self.cols.shape)
@@ -138,9 +138,9 @@ class Conv2D(Layer):
         dparts = dparts[:, :, :, top:top + h, left:left + w, :].transpose(0, 1, 5, 2, 3, 4).reshape(kh * kw * f, -1)
         if self.trainable:
             dk = dparts @ self.x.reshape(-1, c)                   # (kh·kw·F, C)
-            self.kernel.grad += dk.reshape(kh, kw, f, c).transpose(0, 1, 3, 2)
+            self.kernel.add_grad(dk.reshape(kh, kw, f, c).transpose(0, 1, 3, 2))
             if self.use_bias:
-                self.bias.grad += grad_out.sum(axis=(0, 1, 2))
+                self.bias.add_grad(grad_out.sum(axis=(0, 1, 2)))
         if not need_input_grad:
             return None
         return (dparts.T @ self._kernel_by_taps()).reshape(n, h, w, c)

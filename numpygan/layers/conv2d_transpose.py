@@ -149,9 +149,9 @@ class Conv2DTranspose(Layer):
         gcols = im2col(grad_out, self.kernel_size, self.strides, self.pads, (h, w)).reshape(n * h * w, -1)
         kernel = self.kernel.value.reshape(-1, c)                         # (kh·kw·F, C)
         if self.trainable:
-            self.kernel.grad += (gcols.T @ self.x.reshape(-1, c)).reshape(self.kernel.shape)
+            self.kernel.add_grad_matmul(gcols.T, self.x.reshape(-1, c))
             if self.use_bias:
-                self.bias.grad += grad_out.sum(axis=(0, 1, 2))
+                self.bias.add_grad(grad_out.sum(axis=(0, 1, 2)))
         if not need_input_grad:
             return None
         return (gcols @ kernel).reshape(n, h, w, c)

@@ -24,6 +24,7 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.rng = rng
         self.scale = None
+        self._uniform = None
 
     def build(self, input_shape, rng=None, dtype=np.float32):
         if self.rng is None:
@@ -35,9 +36,23 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self.scale = None
             return self._remember_output(x)
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
-        self.scale = keep * x.dtype.type(1.0 / (1.0 - self.rate))
-        return self._remember_output(x * self.scale)
+        u = self._uniform_buffer(x.shape)
+        self.rng.random(dtype=np.float32, out=u)                   # u ~ U[0, 1)
+        scale = u if x.dtype == np.float32 else np.empty(x.shape, x.dtype)
+        np.greater_equal(u, self.rate, out=scale)                  # m = 1[u ≥ p]
+        scale *= 1.0 / (1.0 - self.rate)
+        self.scale = scale                                         # m / (1 − p)
+        return self._remember_output(x * scale)
+
+    def _uniform_buffer(self, shape):
+        """A float32 array of ``shape``, reused across calls (only the last forward's mask is kept anyway).
+
+        Drawing the mask into a fresh array every step cost as much as drawing it.
+        """
+        buffer = self._uniform
+        if buffer is None or buffer.shape[1:] != shape[1:] or len(buffer) < shape[0]:
+            buffer = self._uniform = np.empty(shape, np.float32)
+        return buffer[:shape[0]]
 
     def backward(self, grad_out):
         self._check_grad(grad_out)

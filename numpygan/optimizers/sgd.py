@@ -17,13 +17,13 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: argument 'momentum' must lie in [0, 1), received {momentum}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
-    def _update(self, name, param, scratch):
-        velocity = self.slots["velocity"][name]
-        np.multiply(param.grad, self.lr, out=scratch)
+    def _update_block(self, theta, g, velocity, scratch):
+        np.multiply(g, self.lr, out=scratch)
         velocity *= self.momentum
         velocity -= scratch
         if self.nesterov:
-            param.value -= scratch
-            param.value += self.momentum * velocity
+            theta -= scratch
+            np.multiply(velocity, self.momentum, out=scratch)
+            theta += scratch
         else:
-            param.value += velocity
+            theta += velocity

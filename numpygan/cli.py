@@ -49,6 +49,8 @@ def _add_sample(subparsers):
     parser.add_argument("-o", "--output", default="grid.png", help="PNG to write (default: grid.png)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
     parser.add_argument("--nrow", type=int, default=None, help="images per row (default: square-ish)")
+    parser.add_argument("--last-weights", action="store_true",
+                        help="use G's last weights, not their moving average (runs trained with --ema-decay)")
     parser.set_defaults(func=_sample)
 
 
@@ -59,7 +61,7 @@ def _sample(args):
         print(f"numpygan sample: error: -n must be >= 1, received {args.n}", file=sys.stderr)
         return 2
     try:
-        generator, config = load_generator(args.checkpoint)
+        generator, config = load_generator(args.checkpoint, average=not args.last_weights)
     except (CheckpointError, FileNotFoundError) as err:
         print(f"numpygan sample: error: {err}", file=sys.stderr)
         return 1
@@ -67,7 +69,7 @@ def _sample(args):
     value_range = (-1.0, 1.0) if config["output_activation"] == "tanh" else (0.0, 1.0)
     save_image_grid(images, args.output, value_range=value_range, nrow=args.nrow)
     print(f"{args.n} samples from {args.checkpoint} ({config['model']}, {config['dataset']}, epoch "
-          f"{config['epoch']}) -> {args.output}")
+          f"{config['epoch']}{', moving-average weights' if config['weights'] == 'average' else ''}) -> {args.output}")
     return 0
 
 

@@ -65,10 +65,11 @@ def tiny_gan(seed):
     return G, D
 
 
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
 @pytest.mark.parametrize("stop_after", [5, 8, 11])  # mid-epoch, at an epoch's end, mid-epoch later
-def test_trainer_resumes_bit_for_bit_with_batchnorm_and_dropout(tmp_path, stop_after):
+def test_trainer_resumes_bit_for_bit_with_batchnorm_and_dropout(tmp_path, stop_after, ema_decay):
     config = TrainConfig(dataset="arrays", batch_size=10, latent_dim=3, k=2, epochs=4, progress=False, n_samples=4,
-                         label_smoothing=0.1)
+                         label_smoothing=0.1, ema_decay=ema_decay)
     x = np.random.default_rng(3).normal(size=(85, 2)).astype(np.float32)  # 4 steps per epoch, 5 rows unused
     straight = GANTrainer(*tiny_gan(0), config)
     straight.fit(x)
@@ -80,6 +81,7 @@ def test_trainer_resumes_bit_for_bit_with_batchnorm_and_dropout(tmp_path, stop_a
     resumed.fit(x)
     assert resumed.step == straight.step == 16
     assert_states_equal(straight.state_dict(), resumed.state_dict())
+    assert any(k.startswith("generator_ema/") for k in resumed.state_dict()) == bool(ema_decay)
 
 
 @pytest.mark.slow
@@ -136,7 +138,12 @@ def test_load_generator_for_the_metrics(tmp_path):
     z = sample_latent(info, 5, 0)
     out = G.forward(z)
     assert out.shape == (5, 28, 28, 1) and out.dtype == np.float32 and np.abs(out).max() <= 1
-    np.testing.assert_array_equal(out, result.trainer.generator.forward(z))
+    trainer = result.trainer
+    assert info["weights"] == ("average" if trainer.generator_ema is not None else "last")
+    np.testing.assert_array_equal(out, (trainer.generator_ema or trainer.generator).forward(z))
+    G_last, info = load_generator(result.checkpoint, average=False)
+    assert info["weights"] == "last"
+    np.testing.assert_array_equal(G_last.forward(z), trainer.generator.forward(z))
 
 
 # -- damaged and mismatched files ------------------------------------------------------------------------------

@@ -154,6 +154,29 @@ def test_half_batch_discriminator_sees_half_real_half_fake():
     assert all(np.any(np.all(row == data, axis=1)) for row in seen[0][:8])  # the first half are training points
 
 
+def test_generator_weight_average_follows_its_recursion_and_is_what_generate_uses():
+    """θ̄_t = d_t·θ̄_{t−1} + (1 − d_t)·θ_t with d_t = min(decay, (1 + t)/(10 + t)); θ̄_0 = the initial weights."""
+    config = TrainConfig(dataset="arrays", batch_size=16, latent_dim=4, epochs=1, progress=False, ema_decay=0.8)
+    G, D = small_gan()
+    trainer = GANTrainer(G, D, config)
+    expected = {k: p.value.astype(np.float64) for k, p in G.parameters().items()}
+
+    class Follow:
+        def on_step_end(self, trainer, metrics):
+            d = min(0.8, (1 + trainer.step) / (10 + trainer.step))
+            for k, p in trainer.generator.parameters().items():
+                expected[k] = d * expected[k] + (1 - d) * p.value
+
+    trainer.fit(ring_mixture(160, np.random.default_rng(8)), callbacks=[Follow()])
+    assert trainer.step == 10
+    for k, p in trainer.generator_ema.parameters().items():
+        np.testing.assert_allclose(p.value, expected[k], rtol=1e-5, atol=1e-6, err_msg=k)
+        assert not np.array_equal(p.value, G.parameters()[k].value)  # an average, not a copy
+    z = np.random.default_rng(9).standard_normal((5, 4)).astype(np.float32)
+    np.testing.assert_array_equal(trainer.generate(z), trainer.generator_ema.forward(z))
+    assert not trainer.generator_ema.parameters()["0.dense.kernel"].grad.any()  # inference only
+
+
 @pytest.mark.parametrize("loss", ["bce", "lsgan"])
 def test_one_pass_discriminator_step_equals_two_passes(loss):
     """Without BatchNorm, D runs once on [x; G(z)]; the update must be the two-pass one (real, then fake)."""

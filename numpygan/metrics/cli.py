@@ -58,6 +58,8 @@ def configure(parser):
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the real-data column (about halves the time)")
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the numbers to this JSON file")
+    parser.add_argument("--last-weights", action="store_true",
+                        help="score G's last weights, not their moving average (runs trained with --ema-decay)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=handler)
     return parser
@@ -80,7 +82,7 @@ def handler(args):
     from .from_checkpoint import checkpoint_dataset, checkpoint_notes, load_checkpoint_generator
 
     try:
-        generator_fn, config = load_checkpoint_generator(args.checkpoint)
+        generator_fn, config = load_checkpoint_generator(args.checkpoint, average=not args.last_weights)
         dataset = checkpoint_dataset(config, args.dataset)
         needs_classifier = any(m != "parzen" for m in args.metrics)
         classifier = None

@@ -49,7 +49,8 @@ def checkpoint_notes(config, metrics=("parzen",)):
     notes = []
     model = config.get("model", "?")
     notes.append(f"checkpoint: model {model}, dataset {config.get('dataset')}, epoch {config.get('epoch', '?')}, "
-                 f"output {config.get('output_activation')}, trained on rows 0–{_rows_text(config)}")
+                 f"output {config.get('output_activation')}, trained on rows 0–{_rows_text(config)}"
+                 + (", G's moving-average weights" if config.get("weights") == "average" else ""))
     if "parzen" not in metrics:
         return notes
     rows = config.get("train_rows")
@@ -69,11 +70,12 @@ def _rows_text(config):
     return "?" if rows is None else f"{rows - 1:,}"
 
 
-def load_checkpoint_generator(path):
-    """``(generator_fn, config)`` for a GAN checkpoint written by ``numpygan.training``."""
+def load_checkpoint_generator(path, average=True):
+    """``(generator_fn, config)`` for a GAN checkpoint written by ``numpygan.training``
+    (G's moving-average weights if the run kept them, unless ``average=False``)."""
     from ..training.checkpoint import load_generator
 
-    generator, config = load_generator(path)
+    generator, config = load_generator(path, average=average)
     return generator_fn_from_model(generator, config), config
 
 

@@ -6,6 +6,7 @@ Layout (flat array names):
 ``config``                              0-d str, the run's TrainConfig as JSON
 ``generator/<layer>.<param>``           G's weights and buffers (BatchNorm running statistics)
 ``discriminator/<layer>.<param>``       D's weights and buffers
+``generator_ema/<layer>.<param>``       with ``ema_decay``: the moving average of G's weights
 ``g_optimizer/...``, ``d_optimizer/...``  Adam moments ``m/<param>``, ``v/<param>`` and ``iterations``
 ``rng/<name>``                          0-d str, a numpy Generator's ``bit_generator.state`` as JSON:
                                         ``data`` (shuffling), ``latent`` (z), ``generator/model`` and
@@ -115,23 +116,28 @@ def load_trainer(path):
     return restore_trainer(GANTrainer(generator, discriminator, checkpoint.config), checkpoint)
 
 
-def load_generator(path):
+def load_generator(path, average=True):
     """``(generator, config)`` from a checkpoint: a Sequential in float32 and a dict with
 
     the TrainConfig fields (``model``, ``dataset``, ``latent_dim``, ``latent_distribution``,
     ``output_activation`` — 'tanh' means images in [-1, 1], 'sigmoid' in [0, 1] —,
     ``train_rows`` (the run trained on rows 0 .. train_rows − 1 of the training split), ...)
-    plus ``epoch`` and ``step`` reached. Draw z with ``sample_latent(config, n, rng)``.
+    plus ``epoch`` and ``step`` reached, and ``weights``: ``"average"`` if G holds the
+    moving average of the weights (runs with ``ema_decay``, unless ``average=False``),
+    else ``"last"``. Draw z with ``sample_latent(config, n, rng)``.
     """
     checkpoint = load_checkpoint(path)
     generator = build_generator(checkpoint.config)
-    weights = {key[len("generator/"):]: value for key, value in checkpoint.state.items()
-               if key.startswith("generator/")}
+    prefix = "generator/"
+    if average and any(key.startswith("generator_ema/") for key in checkpoint.state):
+        prefix = "generator_ema/"
+    weights = {key[len(prefix):]: value for key, value in checkpoint.state.items() if key.startswith(prefix)}
     try:
         generator.load_state_dict(weights, source=f"checkpoint {checkpoint.path!r}")
     except ValueError as err:
         raise CheckpointError(str(err)) from err
     config = checkpoint.config.to_dict()
-    config.update(epoch=checkpoint.epoch, step=checkpoint.step)
+    config.update(epoch=checkpoint.epoch, step=checkpoint.step,
+                  weights="average" if prefix == "generator_ema/" else "last")
     return generator, config
 

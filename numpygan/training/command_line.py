@@ -25,6 +25,7 @@ FLAGS = (
     ("seed", "--seed", int, "seed of every random stream (weights, shuffling, z, dropout)"),
     ("loss", "--loss", LOSSES, "bce: non-saturating G loss; minimax: log(1 - D(G(z))); lsgan: least squares"),
     ("k", "--k", int, "discriminator steps per generator step"),
+    ("ema_decay", "--ema-decay", float, "moving average of G's weights for samples and scores (0: off)"),
     ("label_smoothing", "--label-smoothing", float, "one-sided: real target is 1 - this (e.g. 0.1)"),
     ("latent_dim", "--latent-dim", int, "size of z"),
     ("latent_distribution", "--latent-distribution", LATENT_DISTRIBUTIONS, "z ~ N(0, I) or U(-1, 1)"),

@@ -34,6 +34,11 @@ class TrainConfig:
         ``"minimax"`` (G minimises log(1 − D(G(z)))), or ``"lsgan"`` (least squares).
         ``label_smoothing``: one-sided; the real target is 1 − label_smoothing.
         ``k``: discriminator steps per generator step.
+        ``ema_decay``: keep an exponential moving average of G's weights
+        (Yazıcı et al. 2019), θ̄ ← d·θ̄ + (1 − d)·θ after every generator step, with
+        d = min(ema_decay, (1 + t)/(10 + t)) at step t so early averages are not
+        dominated by the initial weights. The sample grids, ``numpygan sample`` and
+        ``numpygan evaluate`` then use θ̄; training itself is unchanged. 0: off.
 
     Optimisation
         Adam with ``lr_g`` / ``lr_d``, ``beta_1``, ``beta_2``.
@@ -67,6 +72,7 @@ class TrainConfig:
     beta_2: float = 0.999
     loss: str = "bce"
     k: int = 1
+    ema_decay: float = 0.0
     label_smoothing: float = 0.0
     latent_dim: int = 100
     latent_distribution: str = "normal"
@@ -114,6 +120,7 @@ class TrainConfig:
         for name in ("g_dropout", "d_dropout"):
             _real(self, name, lo=0.0, hi=1.0, hi_open=True)
         _real(self, "label_smoothing", lo=0.0, hi=0.5, hi_open=True)
+        _real(self, "ema_decay", lo=0.0, hi=1.0, hi_open=True)
         for name in ("batchnorm", "d_half_batch", "holdout_validation", "keep_checkpoints", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"TrainConfig.{name}: expected a bool, received {getattr(self, name)!r}")

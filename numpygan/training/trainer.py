@@ -1,5 +1,6 @@
 """The GAN training loop: alternate k discriminator steps with one generator step."""
 
+import copy
 import json
 import signal
 import threading
@@ -83,6 +84,8 @@ class GANTrainer:
         self.history = {key: [] for key in HISTORY_KEYS}
         self.epoch_end_steps = []   # history index where each epoch ended
         self.train_seconds = 0.0
+        # θ̄, G's weights averaged over training (config.ema_decay): a copy of G, used for inference only
+        self.generator_ema = copy.deepcopy(generator) if config.ema_decay else None
 
     @staticmethod
     def _check_models(generator, discriminator, config):
@@ -161,8 +164,23 @@ class GANTrainer:
         """
         d_stats = np.array([self.discriminator_step(real) for real in real_batches])
         g_loss = self.generator_step(self.config.batch_size)
+        if self.generator_ema is not None:
+            self.update_generator_ema(self.step + 1)
         d_loss, d_real, d_fake = d_stats.mean(axis=0)
         return {"d_loss": float(d_loss), "g_loss": float(g_loss), "d_real": float(d_real), "d_fake": float(d_fake)}
+
+    def update_generator_ema(self, t):
+        """θ̄ ← d·θ̄ + (1 − d)·θ with d = min(ema_decay, (1 + t)/(10 + t)), after generator step t (1, 2, ...).
+
+        BatchNorm running statistics (buffers) are copied, not averaged: they belong to the current weights.
+        """
+        d = min(self.config.ema_decay, (1 + t) / (10 + t))
+        current = self.generator.parameters()
+        for name, average in self.generator_ema.parameters().items():
+            average.value += (1 - d) * (current[name].value - average.value)
+        current = self.generator.buffers()
+        for name, buffer in self.generator_ema.buffers().items():
+            buffer[...] = current[name]
 
     # -- the loop -------------------------------------------------------------------
     def steps_per_epoch(self, n_images):
@@ -252,19 +270,26 @@ class GANTrainer:
 
     # -- inference --------------------------------------------------------------------
     def generate(self, z=None):
-        """G(z) in inference mode (no Dropout, BatchNorm running statistics); default z: the fixed noise."""
+        """G(z) in inference mode (no Dropout, BatchNorm running statistics); default z: the fixed noise.
+
+        With ``config.ema_decay``, G is the moving average of the generator's weights.
+        """
         z = self.fixed_noise if z is None else z
-        return self.generator.forward(z.astype(self.generator.dtype, copy=False), training=False)
+        generator = self.generator if self.generator_ema is None else self.generator_ema
+        return generator.forward(z.astype(generator.dtype, copy=False), training=False)
 
     # -- state --------------------------------------------------------------------------
     def state_dict(self):
         """Every array needed to continue the run exactly: weights, optimizer moments,
         random-generator states, position in the epoch, history. Flat ``{key: ndarray}``."""
         state = {}
-        for prefix, source in (("generator", self.generator.state_dict()),
-                               ("discriminator", self.discriminator.state_dict()),
-                               ("g_optimizer", self.g_optimizer.state_dict()),
-                               ("d_optimizer", self.d_optimizer.state_dict())):
+        sections = [("generator", self.generator.state_dict()),
+                    ("discriminator", self.discriminator.state_dict()),
+                    ("g_optimizer", self.g_optimizer.state_dict()),
+                    ("d_optimizer", self.d_optimizer.state_dict())]
+        if self.generator_ema is not None:
+            sections.append(("generator_ema", self.generator_ema.state_dict()))
+        for prefix, source in sections:
             state.update({f"{prefix}/{key}": np.asarray(value) for key, value in source.items()})
         for name, rng in self._generators().items():
             state[f"rng/{name}"] = np.array(json.dumps(rng.bit_generator.state))
@@ -308,6 +333,8 @@ class GANTrainer:
 
         self.generator.load_state_dict(section("generator"), source=source)
         self.discriminator.load_state_dict(section("discriminator"), source=source)
+        if self.generator_ema is not None:
+            self.generator_ema.load_state_dict(section("generator_ema"), source=source)
         self.g_optimizer.load_state_dict(section("g_optimizer"))
         self.d_optimizer.load_state_dict(section("d_optimizer"))
         for name, rng in generators.items():

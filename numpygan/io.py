@@ -47,3 +47,36 @@ def load_npz(path, what="file"):
             return {key: data[key] for key in data.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise ValueError(f"{what} {path!r} is corrupt or not an .npz written by numpygan: {err}") from err
+
+
+def _same_shape(key, own, received):
+    return own.shape == received.shape
+
+
+def _shape(array):
+    return str(array.shape)
+
+
+def check_state_matches(own, received, header, same_layout=_same_shape, describe=_shape,
+                        mismatch_label="shape mismatch", limit=None):
+    """Raise ValueError unless ``received`` has exactly the keys of ``own`` (both ``{name: ndarray}``),
+    each with the same layout (``same_layout(key, own_array, received_array)``; default: shape).
+
+    The message starts with ``header`` and lists every missing, unexpected and mismatched
+    entry (``describe(array)`` for both sides of a mismatch; at most ``limit`` of each
+    list, then a count), so one error shows everything that differs.
+    """
+    missing = sorted(set(own) - set(received))
+    unexpected = sorted(set(received) - set(own))
+    wrong = [f"{key}: expected {describe(own[key])}, received {describe(received[key])}"
+             for key in own if key in received and not same_layout(key, own[key], received[key])]
+    if not (missing or unexpected or wrong):
+        return
+    lines = [header]
+    for label, items, sep in (("missing", missing, ", "), ("unexpected", unexpected, ", "),
+                              (mismatch_label, wrong, "; ")):
+        if items:
+            shown = items if limit is None else items[:limit]
+            more = len(items) - len(shown)
+            lines.append(f"  {label}: " + sep.join(shown) + (f"{sep}... ({more} more)" if more else ""))
+    raise ValueError("\n".join(lines))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .io import load_npz, save_npz_atomic
+from .io import check_state_matches, load_npz, save_npz_atomic
 from .layers.base import Layer
 
 
@@ -96,19 +96,7 @@ class Sequential:
     def load_state_dict(self, state, source="state"):
         """Copy arrays in place; refuse, listing every difference, if names or shapes differ."""
         own = self.state_dict()
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        wrong = [f"{k}: expected {own[k].shape}, received {state[k].shape}"
-                 for k in own if k in state and own[k].shape != state[k].shape]
-        if missing or unexpected or wrong:
-            lines = [f"{self.name}: {source} does not match the model:"]
-            if missing:
-                lines.append(f"  missing: {', '.join(missing)}")
-            if unexpected:
-                lines.append(f"  unexpected: {', '.join(unexpected)}")
-            if wrong:
-                lines.append("  shape mismatch: " + "; ".join(wrong))
-            raise ValueError("\n".join(lines))
+        check_state_matches(own, state, f"{self.name}: {source} does not match the model:")
         for key, arr in own.items():
             arr[...] = state[key]
 

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from ..io import check_state_matches
 from ..layers import Sigmoid
 from ..optimizers import Adam
 from .builders import spawn_generators
@@ -309,21 +310,10 @@ class GANTrainer:
         """Restore from ``state_dict()`` output. Everything is checked first, and a
         mismatch (other architecture, other optimizer, missing arrays) raises
         ValueError listing every difference, with nothing changed."""
-        own = self.state_dict()
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        wrong = [f"{key}: expected {own[key].shape} {own[key].dtype.kind}, received {state[key].shape} "
-                 f"{state[key].dtype.kind}"
-                 for key in own if key in state and not _same_layout(key, own[key], state[key])]
-        if missing or unexpected or wrong:
-            lines = [f"{source} does not match this trainer (different model, optimizer or format):"]
-            if missing:
-                lines.append(f"  missing: {_abbreviate(missing)}")
-            if unexpected:
-                lines.append(f"  unexpected: {_abbreviate(unexpected)}")
-            if wrong:
-                lines.append(f"  shape or type mismatch: {_abbreviate(wrong)}")
-            raise ValueError("\n".join(lines))
+        check_state_matches(self.state_dict(), state,
+                            f"{source} does not match this trainer (different model, optimizer or format):",
+                            same_layout=_same_layout, describe=lambda a: f"{a.shape} {a.dtype.kind}",
+                            mismatch_label="shape or type mismatch", limit=8)
         generators = self._generators()
         rng_states = {name: _rng_state(state[f"rng/{name}"], rng, f"{source}: rng/{name}")
                       for name, rng in generators.items()}
@@ -378,11 +368,6 @@ def _same_layout(key, own, received):
     if key.startswith("rng/") or key in ("permutation", "train_seconds") or key.startswith("history/"):
         return own.dtype.kind == received.dtype.kind and own.ndim == received.ndim
     return own.shape == received.shape and own.dtype.kind == received.dtype.kind
-
-
-def _abbreviate(items, limit=8):
-    shown = ", ".join(items[:limit])
-    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
 def _check_finite(which, loss, trainer):

@@ -38,6 +38,10 @@ class Parameter:
         if array.shape != self.value.shape or array.dtype != self.value.dtype:
             raise ValueError(f"Parameter.grad: expected shape {self.value.shape} dtype {self.value.dtype}, "
                              f"received shape {array.shape} dtype {array.dtype}")
+        if not array.flags.c_contiguous:
+            # add_grad_matmul writes through a reshaped view, which a strided array would not give
+            raise ValueError("Parameter.grad: expected a C-contiguous array, received a strided view; "
+                             "pass np.ascontiguousarray(array)")
         self._grad = array
         self._grad_is_zero = False
 

@@ -51,3 +51,5 @@ def test_assigning_a_gradient_of_another_shape_or_dtype_is_refused():
         p.grad = np.zeros((3, 2), np.float32)
     with pytest.raises(ValueError, match="received shape \\(2, 3\\) dtype float64"):
         p.grad = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        p.grad = np.zeros((3, 2), np.float32).T

@@ -44,11 +44,11 @@ class Optimizer:
 
     def step(self):
         self.iterations += 1
-        for arrays in self._blocks(self.block_size):
+        for arrays in self._blocks():
             self._update_block(*arrays)
 
-    def _blocks(self, size):
-        """Tuples ``(theta, g, *slots, scratch)`` of aligned views, ``size`` elements each."""
+    def _blocks(self):
+        """Tuples ``(theta, g, *slots, scratch)`` of aligned views, ``block_size`` elements each."""
         for name, p in self.params.items():
             arrays = (p.value, p.grad, *(self.slots[s][name] for s in self.slot_names), self._scratch[name])
             if not all(a.flags.c_contiguous for a in arrays):
@@ -56,8 +56,8 @@ class Optimizer:
                 yield arrays
                 continue
             flat = [a.reshape(-1) for a in arrays]
-            for start in range(0, flat[0].size, size):
-                block = slice(start, start + size)
+            for start in range(0, flat[0].size, self.block_size):
+                block = slice(start, start + self.block_size)
                 yield tuple(a[block] for a in flat)
 
     def _update_block(self, theta, g, *slots_and_scratch):

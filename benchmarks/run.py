@@ -115,9 +115,14 @@ def iteration_flops(generator, discriminator, batch):
 
 
 # -- workers -----------------------------------------------------------------------------------
-def _worker(conn, framework, model, batch, threads, warmup, seed):
+def _worker(conn, framework, model, batch, threads, warmup, seed, keep_memory=True):
     """Run in a child process: build one configuration, then answer 'step', 'memory', 'stop'."""
     try:
+        if keep_memory:
+            # what `numpygan train` does; for both frameworks, since both allocate through malloc
+            from numpygan.training.memory import keep_freed_memory
+
+            keep_freed_memory()
         if framework == "numpygan":
             step, trainer = make_numpygan_step(model, batch, seed)
             info = {"flops": iteration_flops(trainer.generator, trainer.discriminator, batch)}
@@ -227,7 +232,8 @@ def run_in_worker(context, target, *args):
 def compare(context, model, batch, args, with_torch):
     """Interleaved timings of one configuration: {'numpygan': {...}, 'torch': {...} or None}."""
     frameworks = ["numpygan"] + (["torch"] if with_torch else [])
-    workers = {f: Worker(context, _worker, (f, model, batch, args.threads, args.warmup, 0)) for f in frameworks}
+    workers = {f: Worker(context, _worker, (f, model, batch, args.threads, args.warmup, 0, not args.malloc_default))
+               for f in frameworks}
     try:
         info = {f: w.ask()[1] for f, w in workers.items()}
         samples = {f: [] for f in frameworks}
@@ -293,6 +299,9 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     parser.add_argument("--no-layers", action="store_true", help="skip the per-layer table")
+    parser.add_argument("--malloc-default", action="store_true",
+                        help="leave glibc's mmap threshold alone (default: raise it in both workers, as "
+                             "`numpygan train` does; see numpygan/training/memory.py)")
     parser.add_argument("--models", nargs="+", choices=("mlp", "dcgan"), default=("mlp", "dcgan"))
     args = parser.parse_args(argv)
     if any(t < 1 for t in args.threads):

@@ -366,3 +366,11 @@ def test_sample_latent():
         sample_latent("100", 2)
     with pytest.raises(ValueError, match="'n'"):
         sample_latent(3, -1)
+
+
+def test_keep_freed_memory_accepts_a_limit_and_refuses_nonsense():
+    from numpygan.training import keep_freed_memory
+
+    assert keep_freed_memory(1 << 30) in (True, False)  # False only without glibc
+    with pytest.raises(ValueError, match="argument 'limit' must be a positive int"):
+        keep_freed_memory(0)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import LATENT_DISTRIBUTIONS, LOSSES, MODELS, preset, preset_for
+from .memory import keep_freed_memory
 from .run import CHECKPOINT_NAME, train
 from .threads import blas_threads
 from .trainer import NonFiniteLossError
@@ -107,6 +108,7 @@ def run_from_args(args, base, default_out, prog, parser=None):
             config = base.replace(**changes)
         except (ValueError, TypeError) as err:
             _usage_error(parser, err)
+        keep_freed_memory()  # large activations reused, not page-faulted anew each step (see memory.py)
         with blas_threads(threads):
             result = train(config, out, resume=args.resume, overwrite=args.overwrite,
                            resume_hint=f"{prog} --out {out} --resume")

@@ -6,7 +6,7 @@ from .. import initializers
 from ..parameter import Parameter
 from ._conv_args import pair
 from .base import Layer
-from .im2col import col2im, conv_output_size, im2col, pad_images, resolve_padding, spread_taps, sum_taps
+from .im2col import col2im, conv_output_size, im2col, resolve_padding, spread_taps, sum_taps
 
 
 class Conv2D(Layer):
@@ -26,8 +26,8 @@ class Conv2D(Layer):
     Conv2D(1, 7×7) on 128 channels) X is huge (N·Ho·Wo × 49·128) and mostly
     copies; the same sum is then grouped per input pixel and kernel tap instead,
     with Kt = K as (kh·kw·F, C) (Conv2DTranspose's layout) and x as (N·H·W, C):
-        forward   P = Kt xᵀ,   y = sum_taps(pad(P)) + b     (P: every tap times every pixel)
-        backward  dP = crop(spread_taps(G)),   dK = dP x,   dx = dPᵀ Kt
+        forward   P = Kt xᵀ,   y = sum_taps(P) + b     (P: every tap times every pixel)
+        backward  dP = spread_taps(G),   dK = dP x,   dx = dPᵀ Kt
     ``method`` says which grouping the layer uses ('im2col' or 'taps'): the one
     whose intermediate matrix is smaller.
     """
@@ -64,9 +64,9 @@ class Conv2D(Layer):
         ho = conv_output_size(h, kh, self.strides[0], top, bottom)
         wo = conv_output_size(w, kw, self.strides[1], left, right)
         # intermediate sizes per sample and tap: im2col's X has C values per output
-        # pixel, the per-tap parts have F values per padded input pixel
+        # pixel, the per-tap parts have F values per input pixel
         by_windows = ho * wo * input_shape[2]
-        by_taps = (h + top + bottom) * (w + left + right) * self.filters
+        by_taps = h * w * self.filters
         self.method = "taps" if by_taps < by_windows else "im2col"
         return (ho, wo, self.filters)
 
@@ -88,10 +88,6 @@ class Conv2D(Layer):
         """K (kh, kw, C, F) as Kt (kh·kw·F, C): one row of channel weights per tap and filter."""
         return self.kernel.value.transpose(0, 1, 3, 2).reshape(-1, self.input_shape[2])
 
-    def _padded_hw(self):
-        top, bottom, left, right = self.pads
-        return (self.input_shape[0] + top + bottom, self.input_shape[1] + left + right)
-
     def forward(self, x, training=False):
         self._check_input(x)
         n = x.shape[0]
@@ -99,11 +95,11 @@ class Conv2D(Layer):
         if self.method == "taps":
             self.x, self.cols = x, None
             h, w, c = self.input_shape
-            (kh, kw), (hp, wp) = self.kernel_size, self._padded_hw()
+            kh, kw = self.kernel_size
             parts = (self._kernel_by_taps() @ x.reshape(-1, c).T).reshape(kh, kw, f, n, h, w)
-            # tap-major and channels-last, padded: (kh, kw, N, Hp, Wp, F); the padding makes the copy
-            parts = pad_images(parts.transpose(0, 1, 3, 4, 5, 2), self.pads)
-            y = sum_taps(parts, self.strides, (ho, wo))
+            # tap-major and channels-last, (kh, kw, N, H, W, F): a view when F = 1, one copy otherwise
+            parts = np.ascontiguousarray(parts.transpose(0, 1, 3, 4, 5, 2))
+            y = sum_taps(parts, self.strides, self.pads, (ho, wo))
         else:
             self.x = None
             self.cols = im2col(x, self.kernel_size, self.strides, self.pads, (ho, wo))  # (N, Ho, Wo, kh, kw, C)
@@ -132,10 +128,9 @@ class Conv2D(Layer):
         n = grad_out.shape[0]
         h, w, c = self.input_shape
         (kh, kw), f = self.kernel_size, self.filters
-        top, _, left, _ = self.pads
-        dparts = spread_taps(grad_out, self._padded_hw(), self.kernel_size, self.strides)
-        # crop the padding; as (kh·kw·F, N·H·W) to meet Kt
-        dparts = dparts[:, :, :, top:top + h, left:left + w, :].transpose(0, 1, 5, 2, 3, 4).reshape(kh * kw * f, -1)
+        dparts = spread_taps(grad_out, (h, w), self.kernel_size, self.strides, self.pads)
+        # as (kh·kw·F, N·H·W) to meet Kt (a view when F = 1)
+        dparts = dparts.transpose(0, 1, 5, 2, 3, 4).reshape(kh * kw * f, -1)
         if self.trainable:
             dk = dparts @ self.x.reshape(-1, c)                   # (kh·kw·F, C)
             self.kernel.add_grad(dk.reshape(kh, kw, f, c).transpose(0, 1, 3, 2))

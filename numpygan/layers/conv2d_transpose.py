@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .. import initializers
+from ..parallel import map_rows
 from ..parameter import Parameter
 from ._conv_args import pair
 from .base import Layer
@@ -137,11 +138,14 @@ class Conv2DTranspose(Layer):
         phases = out.reshape(n, qh, qw, sh, sw, f).transpose(0, 1, 3, 2, 4, 5)
         y = np.empty((n, qh, sh, qw, sw, f), dtype=x.dtype)
         if self.use_bias:
-            np.add(phases, self.bias.value, out=y)
+            map_rows(self._add_bias, phases, y)
         else:
-            np.copyto(y, phases)
+            map_rows(np.copyto, y, phases)
         y = y.reshape(n, qh * sh, qw * sw, f)[:, top:top + ho, left:left + wo]
         return self._remember_output(y)
+
+    def _add_bias(self, phases, y):
+        np.add(phases, self.bias.value, out=y)
 
     def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)

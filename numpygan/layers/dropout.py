@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..parallel import map_rows
 from .base import Layer
 
 
@@ -37,12 +38,17 @@ class Dropout(Layer):
             self.scale = None
             return self._remember_output(x)
         u = self._uniform_buffer(x.shape)
-        self.rng.random(dtype=np.float32, out=u)                   # u ~ U[0, 1)
+        self.rng.random(dtype=np.float32, out=u)                   # u ~ U[0, 1), one stream: on this thread
         scale = u if x.dtype == np.float32 else np.empty(x.shape, x.dtype)
+        y = np.empty_like(x)
+        map_rows(self._mask, u, scale, x, y)
+        self.scale = scale                                         # m / (1 − p)
+        return self._remember_output(y)
+
+    def _mask(self, u, scale, x, y):
         np.greater_equal(u, self.rate, out=scale)                  # m = 1[u ≥ p]
         scale *= 1.0 / (1.0 - self.rate)
-        self.scale = scale                                         # m / (1 − p)
-        return self._remember_output(x * scale)
+        np.multiply(x, scale, out=y)                               # y = x ⊙ m / (1 − p)
 
     def _uniform_buffer(self, shape):
         """A float32 array of ``shape``, reused across calls (only the last forward's mask is kept anyway).
@@ -58,4 +64,6 @@ class Dropout(Layer):
         self._check_grad(grad_out)
         if self.scale is None:
             return grad_out
-        return grad_out * self.scale
+        grad_in = np.empty_like(grad_out)
+        map_rows(np.multiply, grad_out, self.scale, grad_in)       # dL/dx = dL/dy ⊙ m / (1 − p)
+        return grad_in

@@ -21,14 +21,21 @@ output pixel the one part of each tap that its window picks up:
     y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a, j·sw + b, f]       (sum_taps)
 
 with the adjoint that hands each output gradient back to those parts
-(spread_taps). Conv2D uses this grouping when it has fewer filters than input
-channels: its intermediate is then smaller than the im2col matrix.
+(spread_taps). Neither builds the padded image: a tap that falls on padding
+for some outputs simply skips them (tap_range). Conv2D uses this grouping when
+it has fewer filters than input channels: its intermediate is then smaller than
+the im2col matrix.
+
+The large copies (padding, the im2col matrix) run in row blocks on several
+threads (``numpygan.parallel``).
 """
 
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from ..parallel import map_rows
 
 
 def same_padding(size, kernel, stride):
@@ -66,9 +73,14 @@ def pad_images(x, pads):
     if top == bottom == left == right == 0:
         return x
     *lead, h, w, c = x.shape
-    xp = np.zeros((*lead, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    xp = np.empty((*lead, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    # zeros in the border strips only, the image copied into the middle;
     # explicit end indices: a slice like [top:-bottom] would be empty when bottom == 0
-    xp[..., top:top + h, left:left + w, :] = x
+    xp[..., :top, :, :] = 0
+    xp[..., top + h:, :, :] = 0
+    xp[..., top:top + h, :left, :] = 0
+    xp[..., top:top + h, left + w:, :] = 0
+    map_rows(np.copyto, xp[..., top:top + h, left:left + w, :], x)
     return xp
 
 
@@ -83,8 +95,10 @@ def im2col(x, kernel_hw, strides, pads, out_hw):
     ho, wo = out_hw
     xp = pad_images(x, pads)
     windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))      # (N, Hp-kh+1, Wp-kw+1, C, kh, kw)
-    windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
-    return np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3))
+    windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw].transpose(0, 1, 2, 4, 5, 3)
+    cols = np.empty(windows.shape, dtype=x.dtype)
+    map_rows(np.copyto, cols, windows)
+    return cols
 
 
 def col2im(cols, image_shape, strides, pads):
@@ -102,34 +116,60 @@ def col2im(cols, image_shape, strides, pads):
     return xp[:, top:top + h, left:left + w, :]
 
 
-def sum_taps(parts, strides, out_hw):
-    """y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a, j·sw + b, f]:  (kh, kw, N, Hp, Wp, F) → (N, Ho, Wo, F).
+def tap_range(size, out_size, tap, stride, pad_before):
+    """Which outputs a kernel tap reaches inside the image, along one axis.
 
-    ``parts`` is indexed by kernel tap (a, b) and padded-image pixel (p, q); each
-    output pixel sums, over the taps, the part its window reads at that tap.
-    Tap-major, so each tap's parts are one contiguous block.
+    Output i reads padded pixel i·s + tap, i.e. image pixel p = i·s + tap − pad_before;
+    only 0 <= p < size holds data (the padding is zeros). Returns ``(out_slice,
+    image_slice)``, the outputs i that read data and the pixels p they read, both
+    in the same order (empty slices if the tap only ever reads padding).
     """
-    kh, kw, n, _, _, f = parts.shape
+    first = max(0, -((tap - pad_before) // stride))                 # ceil((pad − tap) / s), at least 0
+    last = min(out_size, (size - 1 + pad_before - tap) // stride + 1)  # one past the last i with p < size
+    if last <= first:
+        return slice(0, 0), slice(0, 0)
+    p0 = first * stride + tap - pad_before
+    return slice(first, last), slice(p0, p0 + (last - first - 1) * stride + 1, stride)
+
+
+def sum_taps(parts, strides, pads, out_hw):
+    """y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a − top, j·sw + b − left, f]:  (kh, kw, N, H, W, F) → (N, Ho, Wo, F).
+
+    ``parts`` is indexed by kernel tap (a, b) and image pixel (p, q); each output
+    pixel sums, over the taps, the part its window reads at that tap. A window
+    reading the zero padding adds nothing, so each tap adds only to the outputs
+    whose window finds image pixels there (``tap_range``): the padded image is
+    never built. Tap-major, so each tap's parts are one contiguous block.
+    """
+    kh, kw, n, h, w, f = parts.shape
     sh, sw = strides
+    top, _, left, _ = pads
     ho, wo = out_hw
     y = np.zeros((n, ho, wo, f), dtype=parts.dtype)
     for a in range(kh):
+        rows_out, rows_in = tap_range(h, ho, a, sh, top)
         for b in range(kw):
-            y += parts[a, b, :, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw, :]
+            cols_out, cols_in = tap_range(w, wo, b, sw, left)
+            y[:, rows_out, cols_out] += parts[a, b, :, rows_in, cols_in]
     return y
 
 
-def spread_taps(grad, padded_hw, kernel_hw, strides):
-    """Adjoint of sum_taps: (N, Ho, Wo, F) → (kh, kw, N, Hp, Wp, F), zero where no window reads.
+def spread_taps(grad, image_hw, kernel_hw, strides, pads):
+    """Adjoint of sum_taps: (N, Ho, Wo, F) → (kh, kw, N, H, W, F), zero where no window reads.
 
-    dparts[a, b, n, i·sh + a, j·sw + b, f] = grad[n, i, j, f]; each slot is written
-    by one (i, j, a, b) at most, so plain assignment suffices.
+    dparts[a, b, n, i·sh + a − top, j·sw + b − left, f] = grad[n, i, j, f]; for a
+    fixed tap distinct outputs i read distinct pixels, so each slot is written by
+    one (i, j) at most and plain assignment suffices.
     """
     n, ho, wo, f = grad.shape
+    h, w = image_hw
     kh, kw = kernel_hw
     sh, sw = strides
-    dparts = np.zeros((kh, kw, n) + tuple(padded_hw) + (f,), dtype=grad.dtype)
+    top, _, left, _ = pads
+    dparts = np.zeros((kh, kw, n, h, w, f), dtype=grad.dtype)
     for a in range(kh):
+        rows_out, rows_in = tap_range(h, ho, a, sh, top)
         for b in range(kw):
-            dparts[a, b, :, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw, :] = grad
+            cols_out, cols_in = tap_range(w, wo, b, sw, left)
+            dparts[a, b, :, rows_in, cols_in] = grad[:, rows_out, cols_out]
     return dparts

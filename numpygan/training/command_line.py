@@ -65,7 +65,8 @@ def add_train_arguments(parser, base, default_out, models=False):
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=argparse.SUPPRESS,
                         help="no progress bars; print one line per epoch instead")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
-                        help="OpenBLAS threads for the matrix products (default: $OPENBLAS_NUM_THREADS if set, "
+                        help="threads for the matrix products (OpenBLAS) and the element-wise passes "
+                             "(default: $OPENBLAS_NUM_THREADS if set, "
                              "else 1, which is much faster when other programs share the cores; try 2+ on an "
                              "idle machine)")
     parser.add_argument("--out", default=None, help=f"output folder (default: {default_out})")

@@ -16,6 +16,8 @@ possible (another BLAS, another OS) it does nothing and says so.
 import ctypes
 import os
 
+from .. import parallel
+
 # Setter and getter names, without and with the prefixes/suffixes of the builds NumPy and SciPy ship.
 _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
             "openblas_set_num_threads")
@@ -69,7 +71,8 @@ def set_blas_threads(n):
 
 
 class blas_threads:
-    """``with blas_threads(n):`` run the block with ``n`` OpenBLAS threads, then restore the previous counts.
+    """``with blas_threads(n):`` run the block with ``n`` OpenBLAS threads, and ``n`` threads for
+    the element-wise passes (``numpygan.parallel``), then restore the previous counts.
 
     ``n=None`` changes nothing.
     """
@@ -77,11 +80,14 @@ class blas_threads:
     def __init__(self, n):
         self.n = n
         self._before = {}
+        self._parallel_before = None
 
     def __enter__(self):
         if self.n is not None:
             self._before = get_blas_threads()
+            self._parallel_before = parallel.get_num_threads()
             set_blas_threads(self.n)
+            parallel.set_num_threads(self.n)
         return self
 
     def __exit__(self, *exc):
@@ -89,4 +95,6 @@ class blas_threads:
             setter = _function(ctypes.CDLL(path), _SETTERS)
             setter.argtypes = [ctypes.c_int]
             setter(count)
+        if self._parallel_before is not None:
+            parallel.set_num_threads(self._parallel_before)
         return False

@@ -109,7 +109,8 @@ def _layer_pass(layer, x, grad_seed=5):
     lambda: LeakyReLU(0.2),
     lambda: Conv2DTranspose(8, 4, strides=2, padding="same"),
     lambda: Conv2D(8, 3, strides=2, padding="same"),
-], ids=["leakyrelu", "conv2d_transpose", "conv2d"])
+    lambda: Conv2D(2, 5, strides=1, padding="same"),    # fewer filters than channels: by taps
+], ids=["leakyrelu", "conv2d_transpose", "conv2d", "conv2d_taps"])
 def test_layers_give_the_same_numbers_on_several_threads(threads, make):
     x = np.random.default_rng(0).standard_normal((16, 32, 32, 64)).astype(np.float32)  # 1M elements
     layer = make()

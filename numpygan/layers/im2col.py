@@ -107,10 +107,15 @@ def col2im(cols, image_shape, strides, pads):
     _, h, w, _ = image_shape
     sh, sw = strides
     top, bottom, left, right = pads
-    xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=cols.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            xp[:, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw, :] += cols[:, :, :, a, b, :]
+
+    def add_windows(cols, xp):      # one block of images
+        xp[...] = 0
+        for a in range(kh):
+            for b in range(kw):
+                xp[:, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw, :] += cols[:, :, :, a, b, :]
+
+    xp = np.empty((n, h + top + bottom, w + left + right, c), dtype=cols.dtype)
+    map_rows(add_windows, cols, xp)
     if top == bottom == left == right == 0:
         return xp
     return xp[:, top:top + h, left:left + w, :]
@@ -145,12 +150,17 @@ def sum_taps(parts, strides, pads, out_hw):
     sh, sw = strides
     top, _, left, _ = pads
     ho, wo = out_hw
-    y = np.zeros((n, ho, wo, f), dtype=parts.dtype)
-    for a in range(kh):
-        rows_out, rows_in = tap_range(h, ho, a, sh, top)
-        for b in range(kw):
-            cols_out, cols_in = tap_range(w, wo, b, sw, left)
-            y[:, rows_out, cols_out] += parts[a, b, :, rows_in, cols_in]
+
+    def add_taps(parts, y):         # one block of images; parts batch-first here
+        y[...] = 0
+        for a in range(kh):
+            rows_out, rows_in = tap_range(h, ho, a, sh, top)
+            for b in range(kw):
+                cols_out, cols_in = tap_range(w, wo, b, sw, left)
+                y[:, rows_out, cols_out] += parts[:, a, b, rows_in, cols_in]
+
+    y = np.empty((n, ho, wo, f), dtype=parts.dtype)
+    map_rows(add_taps, parts.transpose(2, 0, 1, 3, 4, 5), y)
     return y
 
 
@@ -166,10 +176,15 @@ def spread_taps(grad, image_hw, kernel_hw, strides, pads):
     kh, kw = kernel_hw
     sh, sw = strides
     top, _, left, _ = pads
-    dparts = np.zeros((kh, kw, n, h, w, f), dtype=grad.dtype)
-    for a in range(kh):
-        rows_out, rows_in = tap_range(h, ho, a, sh, top)
-        for b in range(kw):
-            cols_out, cols_in = tap_range(w, wo, b, sw, left)
-            dparts[a, b, :, rows_in, cols_in] = grad[:, rows_out, cols_out]
+
+    def copy_taps(dparts, grad):    # one block of images; dparts batch-first here
+        dparts[...] = 0
+        for a in range(kh):
+            rows_out, rows_in = tap_range(h, ho, a, sh, top)
+            for b in range(kw):
+                cols_out, cols_in = tap_range(w, wo, b, sw, left)
+                dparts[:, a, b, rows_in, cols_in] = grad[:, rows_out, cols_out]
+
+    dparts = np.empty((kh, kw, n, h, w, f), dtype=grad.dtype)
+    map_rows(copy_taps, dparts.transpose(2, 0, 1, 3, 4, 5), grad)
     return dparts

@@ -9,7 +9,7 @@ from ..parallel import map_rows
 from ..parameter import Parameter
 from ._conv_args import pair
 from .base import Layer
-from .im2col import im2col, resolve_padding
+from .im2col import col2im, im2col, resolve_padding, tap_range
 
 
 class Conv2DTranspose(Layer):
@@ -42,6 +42,8 @@ class Conv2DTranspose(Layer):
     the blocks and one GEMM with the phase kernel (``_phase_kernel``) give every
     output pixel exactly once (``phases`` in forward: block (q, q') → its sh·sw
     pixels), with a K = T·T·C inner dimension that BLAS runs near its peak.
+    The backward runs the same three steps in reverse (``backward``), so it
+    never builds im2col(dL/dy), which is sh·sw times larger than the blocks.
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
@@ -130,10 +132,10 @@ class Conv2DTranspose(Layer):
         (sh, sw), (th, tw), (qh, qw) = self.strides, self.taps_per_phase, self.blocks_hw
         ho, wo, f = self.output_shape
         top, _, left, _ = self.pads
-        self.x = x
         # block (q, q') holds x[q − t, q' − t'] for t < Th, t' < Tw: x padded by T − 1 zeros before
-        blocks = im2col(x, (th, tw), (1, 1), (th - 1, qh - h, tw - 1, qw - w), (qh, qw))  # (N, Qh, Qw, Th, Tw, C)
-        out = blocks.reshape(n * qh * qw, -1) @ self._phase_kernel()                       # (N·Qh·Qw, sh·sw·F)
+        blocks = im2col(x, (th, tw), (1, 1), self._block_pads(h, w), (qh, qw))   # (N, Qh, Qw, Th, Tw, C)
+        self.blocks = blocks.reshape(n * qh * qw, -1)                            # kept for dK
+        out = self.blocks @ self._phase_kernel()                                 # (N·Qh·Qw, sh·sw·F)
         # uncropped output pixel (q·sh + rh, q'·sw + rw) is phase (rh, rw) of block (q, q')
         phases = out.reshape(n, qh, qw, sh, sw, f).transpose(0, 1, 3, 2, 4, 5)
         y = np.empty((n, qh, sh, qw, sw, f), dtype=x.dtype)
@@ -144,18 +146,57 @@ class Conv2DTranspose(Layer):
         y = y.reshape(n, qh * sh, qw * sw, f)[:, top:top + ho, left:left + wo]
         return self._remember_output(y)
 
+    def _block_pads(self, h, w):
+        """(top, bottom, left, right) zeros around x so that the T×T blocks cover every output block."""
+        (th, tw), (qh, qw) = self.taps_per_phase, self.blocks_hw
+        return (th - 1, qh - h, tw - 1, qw - w)
+
     def _add_bias(self, phases, y):
         np.add(phases, self.bias.value, out=y)
 
     def backward(self, grad_out, need_input_grad=True):
+        """The forward's three steps backwards, with G = dL/dy:
+
+            dOut    = G laid out as phases of blocks, zero where cropped   (N·Qh·Qw, sh·sw·F)
+            dP      = blocksᵀ dOut,  dK = dP read back tap by tap          (the phase kernel's adjoint)
+            dblocks = dOut Pᵀ,       dx = col2im(dblocks)                 (im2col's adjoint)
+            db      = Σ G
+        """
         self._check_grad(grad_out)
-        n, h, w, c = self.x.shape
-        gcols = im2col(grad_out, self.kernel_size, self.strides, self.pads, (h, w)).reshape(n * h * w, -1)
-        kernel = self.kernel.value.reshape(-1, c)                         # (kh·kw·F, C)
+        n, (h, w, c) = grad_out.shape[0], self.input_shape
+        (sh, sw), (qh, qw), f = self.strides, self.blocks_hw, self.filters
+        d_out = np.empty((n, qh, qw, sh, sw, f), dtype=grad_out.dtype)
+        map_rows(self._gather_phases, d_out, grad_out)
+        d_out = d_out.reshape(n * qh * qw, sh * sw * f)
         if self.trainable:
-            self.kernel.add_grad_matmul(gcols.T, self.x.reshape(-1, c))
+            self.kernel.add_grad(self._kernel_from_phases(self.blocks.T @ d_out))
             if self.use_bias:
                 self.bias.add_grad(grad_out.sum(axis=(0, 1, 2)))
         if not need_input_grad:
             return None
-        return (gcols @ kernel).reshape(n, h, w, c)
+        d_blocks = (d_out @ self._phase_kernel().T).reshape(n, qh, qw, *self.taps_per_phase, c)
+        return col2im(d_blocks, (n, h, w, c), (1, 1), self._block_pads(h, w))
+
+    def _gather_phases(self, d_out, grad_out):
+        """d_out[n, q, q', rh, rw] = G[n, q·sh + rh − top, q'·sw + rw − left] (0 where that is cropped);
+        one block of images."""
+        (sh, sw), (qh, qw) = self.strides, self.blocks_hw
+        ho, wo, _ = self.output_shape
+        top, _, left, _ = self.pads
+        d_out[...] = 0
+        for rh in range(sh):
+            blocks_h, rows = tap_range(ho, qh, rh, sh, top)
+            for rw in range(sw):
+                blocks_w, cols = tap_range(wo, qw, rw, sw, left)
+                d_out[:, blocks_h, blocks_w, rh, rw] = grad_out[:, rows, cols]
+
+    def _kernel_from_phases(self, d_phased):
+        """Adjoint of ``_phase_kernel``: (T·T·C, sh·sw·F) → (kh, kw, F, C), entries beyond the kernel dropped."""
+        (kh, kw), (sh, sw), (th, tw) = self.kernel_size, self.strides, self.taps_per_phase
+        c, f = self.input_shape[2], self.filters
+        d_phased = d_phased.reshape(th, tw, c, sh, sw, f)
+        d_kernel = np.empty((kh, kw, f, c), dtype=d_phased.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                d_kernel[a, b] = d_phased[th - 1 - a // sh, tw - 1 - b // sw, :, a % sh, b % sw, :].T
+        return d_kernel

@@ -131,28 +131,39 @@ class Conv2DTranspose(Layer):
         n, h, w, c = x.shape
         (sh, sw), (th, tw), (qh, qw) = self.strides, self.taps_per_phase, self.blocks_hw
         ho, wo, f = self.output_shape
-        top, _, left, _ = self.pads
         # block (q, q') holds x[q − t, q' − t'] for t < Th, t' < Tw: x padded by T − 1 zeros before
         blocks = im2col(x, (th, tw), (1, 1), self._block_pads(h, w), (qh, qw))   # (N, Qh, Qw, Th, Tw, C)
         self.blocks = blocks.reshape(n * qh * qw, -1)                            # kept for dK
         out = self.blocks @ self._phase_kernel()                                 # (N·Qh·Qw, sh·sw·F)
-        # uncropped output pixel (q·sh + rh, q'·sw + rw) is phase (rh, rw) of block (q, q')
-        phases = out.reshape(n, qh, qw, sh, sw, f).transpose(0, 1, 3, 2, 4, 5)
-        y = np.empty((n, qh, sh, qw, sw, f), dtype=x.dtype)
-        if self.use_bias:
-            map_rows(self._add_bias, phases, y)
-        else:
-            map_rows(np.copyto, y, phases)
-        y = y.reshape(n, qh * sh, qw * sw, f)[:, top:top + ho, left:left + wo]
+        y = np.empty((n, ho, wo, f), dtype=x.dtype)
+        map_rows(self._scatter_phases, out.reshape(n, qh, qw, sh, sw, f), y)
         return self._remember_output(y)
+
+    def _phase_slices(self):
+        """For each phase (rh, rw): the blocks whose pixel of that phase survives the crop, and
+        where those pixels land in y. Uncropped pixel (q·sh + rh, q'·sw + rw) is y's
+        (q·sh + rh − top, q'·sw + rw − left) — a tap_range with the phase as the tap."""
+        (sh, sw), (qh, qw) = self.strides, self.blocks_hw
+        ho, wo, _ = self.output_shape
+        top, _, left, _ = self.pads
+        for rh in range(sh):
+            blocks_h, rows = tap_range(ho, qh, rh, sh, top)
+            for rw in range(sw):
+                blocks_w, cols = tap_range(wo, qw, rw, sw, left)
+                yield rh, rw, blocks_h, blocks_w, rows, cols
+
+    def _scatter_phases(self, out, y):
+        """y[n, q·sh + rh − top, q'·sw + rw − left] = out[n, q, q', rh, rw] + b, for one block of images."""
+        for rh, rw, blocks_h, blocks_w, rows, cols in self._phase_slices():
+            if self.use_bias:
+                np.add(out[:, blocks_h, blocks_w, rh, rw], self.bias.value, out=y[:, rows, cols])
+            else:
+                y[:, rows, cols] = out[:, blocks_h, blocks_w, rh, rw]
 
     def _block_pads(self, h, w):
         """(top, bottom, left, right) zeros around x so that the T×T blocks cover every output block."""
         (th, tw), (qh, qw) = self.taps_per_phase, self.blocks_hw
         return (th - 1, qh - h, tw - 1, qw - w)
-
-    def _add_bias(self, phases, y):
-        np.add(phases, self.bias.value, out=y)
 
     def backward(self, grad_out, need_input_grad=True):
         """The forward's three steps backwards, with G = dL/dy:
@@ -178,17 +189,11 @@ class Conv2DTranspose(Layer):
         return col2im(d_blocks, (n, h, w, c), (1, 1), self._block_pads(h, w))
 
     def _gather_phases(self, d_out, grad_out):
-        """d_out[n, q, q', rh, rw] = G[n, q·sh + rh − top, q'·sw + rw − left] (0 where that is cropped);
-        one block of images."""
-        (sh, sw), (qh, qw) = self.strides, self.blocks_hw
-        ho, wo, _ = self.output_shape
-        top, _, left, _ = self.pads
+        """Adjoint of ``_scatter_phases``: d_out[n, q, q', rh, rw] = G[n, q·sh + rh − top, q'·sw + rw − left],
+        0 where that pixel was cropped; for one block of images."""
         d_out[...] = 0
-        for rh in range(sh):
-            blocks_h, rows = tap_range(ho, qh, rh, sh, top)
-            for rw in range(sw):
-                blocks_w, cols = tap_range(wo, qw, rw, sw, left)
-                d_out[:, blocks_h, blocks_w, rh, rw] = grad_out[:, rows, cols]
+        for rh, rw, blocks_h, blocks_w, rows, cols in self._phase_slices():
+            d_out[:, blocks_h, blocks_w, rh, rw] = grad_out[:, rows, cols]
 
     def _kernel_from_phases(self, d_phased):
         """Adjoint of ``_phase_kernel``: (T·T·C, sh·sw·F) → (kh, kw, F, C), entries beyond the kernel dropped."""

@@ -90,3 +90,14 @@ def _executor():
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=get_num_threads() - 1, thread_name_prefix="numpygan")
     return _pool
+
+
+def _forget_pool_in_child():
+    # a forked child inherits the pool object but not its threads: work handed
+    # to it would never run. The child starts a pool of its own when it needs one.
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)

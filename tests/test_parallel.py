@@ -175,3 +175,34 @@ def test_blas_threads_sets_and_restores_the_element_wise_count(threads):
     assert parallel.get_num_threads() == 3
     with blas_threads(None):
         assert parallel.get_num_threads() == 3
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_working_pool(threads):
+    import os
+
+    threads(2)
+    x = np.ones((64, LARGE // 64), np.float32)
+    parallel.map_rows(lambda rows: rows.__imul__(2), x)   # the pool now has its threads
+    pid = os.fork()
+    if pid == 0:   # child: the parent's pool threads do not exist here
+        try:
+            y = np.ones_like(x)
+            parallel.map_rows(lambda rows: rows.__imul__(3), y)
+            os._exit(0 if (y == 3).all() else 1)
+        except BaseException:
+            os._exit(2)
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:   # a child stuck on a dead pool must fail the test, not hang it
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child never finished map_rows: it waited on the parent's pool")
+        time.sleep(0.01)
+    assert os.WEXITSTATUS(status) == 0
+    assert (x == 2).all()

@@ -191,9 +191,14 @@ class Conv2DTranspose(Layer):
     def _gather_phases(self, d_out, grad_out):
         """Adjoint of ``_scatter_phases``: d_out[n, q, q', rh, rw] = G[n, q·sh + rh − top, q'·sw + rw − left],
         0 where that pixel was cropped; for one block of images."""
-        d_out[...] = 0
         for rh, rw, blocks_h, blocks_w, rows, cols in self._phase_slices():
-            d_out[:, blocks_h, blocks_w, rh, rw] = grad_out[:, rows, cols]
+            phase = d_out[:, :, :, rh, rw]
+            phase[:, blocks_h, blocks_w] = grad_out[:, rows, cols]
+            # the cropped pixels (block rows and columns outside the slices) get no gradient
+            phase[:, :blocks_h.start] = 0
+            phase[:, blocks_h.stop:] = 0
+            phase[:, blocks_h, :blocks_w.start] = 0
+            phase[:, blocks_h, blocks_w.stop:] = 0
 
     def _kernel_from_phases(self, d_phased):
         """Adjoint of ``_phase_kernel``: (T·T·C, sh·sw·F) → (kh, kw, F, C), entries beyond the kernel dropped."""

@@ -115,24 +115,34 @@ class Conv2DTranspose(Layer):
 
     def _phase_kernel(self):
         """K (kh, kw, F, C) as (T·T·C, sh·sw·F): row (u, v, c), column (rh, rw, f) holds
-        K[rh + sh·(Th−1−u), rw + sw·(Tw−1−v), f, c], and 0 where that tap is beyond the kernel."""
+        K[rh + sh·(Th−1−u), rw + sw·(Tw−1−v), f, c], and 0 where that tap is beyond the kernel;
+        with a bias, one more row holding b[f] in every phase (it meets the blocks' column of ones)."""
         (kh, kw), (sh, sw), (th, tw) = self.kernel_size, self.strides, self.taps_per_phase
         c, f = self.input_shape[2], self.filters
         kernel = self.kernel.value
-        phased = np.zeros((th, tw, c, sh, sw, f), dtype=kernel.dtype)
+        phased = np.zeros((th * tw * c + self.use_bias, sh, sw, f), dtype=kernel.dtype)
+        taps = phased[:th * tw * c].reshape(th, tw, c, sh, sw, f)
         for a in range(kh):
             for b in range(kw):
                 # tap a = r + s·t serves phase r; block offset u = T−1−t runs the taps in reverse
-                phased[th - 1 - a // sh, tw - 1 - b // sw, :, a % sh, b % sw, :] = kernel[a, b].T
-        return phased.reshape(th * tw * c, sh * sw * f)
+                taps[th - 1 - a // sh, tw - 1 - b // sw, :, a % sh, b % sw, :] = kernel[a, b].T
+        if self.use_bias:
+            phased[-1] = self.bias.value
+        return phased.reshape(-1, sh * sw * f)
 
     def forward(self, x, training=False):
         self._check_input(x)
         n, h, w, c = x.shape
         (sh, sw), (th, tw), (qh, qw) = self.strides, self.taps_per_phase, self.blocks_hw
         ho, wo, f = self.output_shape
-        # block (q, q') holds x[q − t, q' − t'] for t < Th, t' < Tw: x padded by T − 1 zeros before
-        blocks = im2col(x, (th, tw), (1, 1), self._block_pads(h, w), (qh, qw))   # (N, Qh, Qw, Th, Tw, C)
+        # block (q, q') holds x[q − t, q' − t'] for t < Th, t' < Tw: x padded by T − 1 zeros before;
+        # with a bias, a last column of ones adds b inside the GEMM (and gives db in backward)
+        k = th * tw * c
+        blocks = np.empty((n, qh, qw, k + self.use_bias), dtype=x.dtype)
+        im2col(x, (th, tw), (1, 1), self._block_pads(h, w), (qh, qw),
+               out=blocks[..., :k].reshape(n, qh, qw, th, tw, c))                # (N, Qh, Qw, Th, Tw, C)
+        if self.use_bias:
+            blocks[..., k] = 1
         self.blocks = blocks.reshape(n * qh * qw, -1)                            # kept for dK
         out = self.blocks @ self._phase_kernel()                                 # (N·Qh·Qw, sh·sw·F)
         y = np.empty((n, ho, wo, f), dtype=x.dtype)
@@ -153,12 +163,9 @@ class Conv2DTranspose(Layer):
                 yield rh, rw, blocks_h, blocks_w, rows, cols
 
     def _scatter_phases(self, out, y):
-        """y[n, q·sh + rh − top, q'·sw + rw − left] = out[n, q, q', rh, rw] + b, for one block of images."""
+        """y[n, q·sh + rh − top, q'·sw + rw − left] = out[n, q, q', rh, rw], for one block of images."""
         for rh, rw, blocks_h, blocks_w, rows, cols in self._phase_slices():
-            if self.use_bias:
-                np.add(out[:, blocks_h, blocks_w, rh, rw], self.bias.value, out=y[:, rows, cols])
-            else:
-                y[:, rows, cols] = out[:, blocks_h, blocks_w, rh, rw]
+            y[:, rows, cols] = out[:, blocks_h, blocks_w, rh, rw]
 
     def _block_pads(self, h, w):
         """(top, bottom, left, right) zeros around x so that the T×T blocks cover every output block."""
@@ -171,7 +178,7 @@ class Conv2DTranspose(Layer):
             dOut    = G laid out as phases of blocks, zero where cropped   (N·Qh·Qw, sh·sw·F)
             dP      = blocksᵀ dOut,  dK = dP read back tap by tap          (the phase kernel's adjoint)
             dblocks = dOut Pᵀ,       dx = col2im(dblocks)                 (im2col's adjoint)
-            db      = Σ G
+            db      = Σ G          (dP's row for the blocks' column of ones, summed over the phases)
         """
         self._check_grad(grad_out)
         n, (h, w, c) = grad_out.shape[0], self.input_shape
@@ -179,13 +186,16 @@ class Conv2DTranspose(Layer):
         d_out = np.empty((n, qh, qw, sh, sw, f), dtype=grad_out.dtype)
         map_rows(self._gather_phases, d_out, grad_out)
         d_out = d_out.reshape(n * qh * qw, sh * sw * f)
+        k = self.taps_per_phase[0] * self.taps_per_phase[1] * c
         if self.trainable:
-            self.kernel.add_grad(self._kernel_from_phases(self.blocks.T @ d_out))
+            d_phased = self.blocks.T @ d_out                      # (T·T·C [+1], sh·sw·F)
+            self.kernel.add_grad(self._kernel_from_phases(d_phased[:k]))
             if self.use_bias:
-                self.bias.add_grad(grad_out.sum(axis=(0, 1, 2)))
+                # the ones column's row: Σ over blocks of dOut, per phase; db sums the phases
+                self.bias.add_grad(d_phased[k].reshape(sh * sw, f).sum(axis=0))
         if not need_input_grad:
             return None
-        d_blocks = (d_out @ self._phase_kernel().T).reshape(n, qh, qw, *self.taps_per_phase, c)
+        d_blocks = (d_out @ self._phase_kernel()[:k].T).reshape(n, qh, qw, *self.taps_per_phase, c)
         return col2im(d_blocks, (n, h, w, c), (1, 1), self._block_pads(h, w))
 
     def _gather_phases(self, d_out, grad_out):

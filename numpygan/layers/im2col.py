@@ -84,11 +84,12 @@ def pad_images(x, pads):
     return xp
 
 
-def im2col(x, kernel_hw, strides, pads, out_hw):
+def im2col(x, kernel_hw, strides, pads, out_hw, out=None):
     """Windows of the padded image as rows: (N, H, W, C) → (N, Ho, Wo, kh, kw, C), contiguous.
 
     The windows are a strided view of the padded image (no copy); the single copy
-    is the reshape-ready contiguous result.
+    is the reshape-ready contiguous result, or ``out`` if given (an array of that
+    shape, e.g. a view into the columns of a larger matrix).
     """
     kh, kw = kernel_hw
     sh, sw = strides
@@ -96,9 +97,12 @@ def im2col(x, kernel_hw, strides, pads, out_hw):
     xp = pad_images(x, pads)
     windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))      # (N, Hp-kh+1, Wp-kw+1, C, kh, kw)
     windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw].transpose(0, 1, 2, 4, 5, 3)
-    cols = np.empty(windows.shape, dtype=x.dtype)
-    map_rows(np.copyto, cols, windows)
-    return cols
+    if out is None:
+        out = np.empty(windows.shape, dtype=x.dtype)
+    elif out.shape != windows.shape:
+        raise ValueError(f"im2col: argument 'out' expected shape {windows.shape}, received {out.shape}")
+    map_rows(np.copyto, out, windows)
+    return out
 
 
 def col2im(cols, image_shape, strides, pads):

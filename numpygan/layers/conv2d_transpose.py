@@ -9,7 +9,7 @@ from ..parallel import map_rows
 from ..parameter import Parameter
 from ._conv_args import pair
 from .base import Layer
-from .im2col import col2im, im2col, resolve_padding, tap_range
+from .im2col import col2im, im2col, resolve_padding, tap_slices
 
 
 class Conv2DTranspose(Layer):
@@ -150,17 +150,12 @@ class Conv2DTranspose(Layer):
         return self._remember_output(y)
 
     def _phase_slices(self):
-        """For each phase (rh, rw): the blocks whose pixel of that phase survives the crop, and
-        where those pixels land in y. Uncropped pixel (q·sh + rh, q'·sw + rw) is y's
-        (q·sh + rh − top, q'·sw + rw − left) — a tap_range with the phase as the tap."""
-        (sh, sw), (qh, qw) = self.strides, self.blocks_hw
+        """For each phase (rh, rw): ``(rh, rw, blocks_h, blocks_w, rows, cols)``, the blocks whose
+        pixel of that phase survives the crop and where those pixels land in y. Uncropped pixel
+        (q·sh + rh, q'·sw + rw) is y's (q·sh + rh − top, q'·sw + rw − left): Conv2D's tap
+        geometry with the phase as the tap, the block as the output and y as the image."""
         ho, wo, _ = self.output_shape
-        top, _, left, _ = self.pads
-        for rh in range(sh):
-            blocks_h, rows = tap_range(ho, qh, rh, sh, top)
-            for rw in range(sw):
-                blocks_w, cols = tap_range(wo, qw, rw, sw, left)
-                yield rh, rw, blocks_h, blocks_w, rows, cols
+        return tap_slices((ho, wo), self.blocks_hw, self.strides, self.strides, self.pads)
 
     def _scatter_phases(self, out, y):
         """y[n, q·sh + rh − top, q'·sw + rw − left] = out[n, q, q', rh, rw], for one block of images."""

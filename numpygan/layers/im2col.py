@@ -141,29 +141,38 @@ def tap_range(size, out_size, tap, stride, pad_before):
     return slice(first, last), slice(p0, p0 + (last - first - 1) * stride + 1, stride)
 
 
+def tap_slices(image_hw, out_hw, kernel_hw, strides, pads):
+    """For each kernel tap (a, b): ``(a, b, rows_out, cols_out, rows_in, cols_in)``, the outputs
+    whose window reads an image pixel through that tap and those pixels (``tap_range`` per axis)."""
+    (h, w), (ho, wo), (kh, kw), (sh, sw) = image_hw, out_hw, kernel_hw, strides
+    top, _, left, _ = pads
+    slices = []
+    for a in range(kh):
+        rows_out, rows_in = tap_range(h, ho, a, sh, top)
+        for b in range(kw):
+            cols_out, cols_in = tap_range(w, wo, b, sw, left)
+            slices.append((a, b, rows_out, cols_out, rows_in, cols_in))
+    return slices
+
+
 def sum_taps(parts, strides, pads, out_hw):
     """y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a − top, j·sw + b − left, f]:  (kh, kw, N, H, W, F) → (N, Ho, Wo, F).
 
     ``parts`` is indexed by kernel tap (a, b) and image pixel (p, q); each output
     pixel sums, over the taps, the part its window reads at that tap. A window
     reading the zero padding adds nothing, so each tap adds only to the outputs
-    whose window finds image pixels there (``tap_range``): the padded image is
+    whose window finds image pixels there (``tap_slices``): the padded image is
     never built. Tap-major, so each tap's parts are one contiguous block.
     """
     kh, kw, n, h, w, f = parts.shape
-    sh, sw = strides
-    top, _, left, _ = pads
-    ho, wo = out_hw
+    taps = tap_slices((h, w), out_hw, (kh, kw), strides, pads)
 
     def add_taps(parts, y):         # one block of images; parts batch-first here
         y[...] = 0
-        for a in range(kh):
-            rows_out, rows_in = tap_range(h, ho, a, sh, top)
-            for b in range(kw):
-                cols_out, cols_in = tap_range(w, wo, b, sw, left)
-                y[:, rows_out, cols_out] += parts[:, a, b, rows_in, cols_in]
+        for a, b, rows_out, cols_out, rows_in, cols_in in taps:
+            y[:, rows_out, cols_out] += parts[:, a, b, rows_in, cols_in]
 
-    y = np.empty((n, ho, wo, f), dtype=parts.dtype)
+    y = np.empty((n, *out_hw, f), dtype=parts.dtype)
     map_rows(add_taps, parts.transpose(2, 0, 1, 3, 4, 5), y)
     return y
 
@@ -176,19 +185,13 @@ def spread_taps(grad, image_hw, kernel_hw, strides, pads):
     one (i, j) at most and plain assignment suffices.
     """
     n, ho, wo, f = grad.shape
-    h, w = image_hw
-    kh, kw = kernel_hw
-    sh, sw = strides
-    top, _, left, _ = pads
+    taps = tap_slices(image_hw, (ho, wo), kernel_hw, strides, pads)
 
     def copy_taps(dparts, grad):    # one block of images; dparts batch-first here
         dparts[...] = 0
-        for a in range(kh):
-            rows_out, rows_in = tap_range(h, ho, a, sh, top)
-            for b in range(kw):
-                cols_out, cols_in = tap_range(w, wo, b, sw, left)
-                dparts[:, a, b, rows_in, cols_in] = grad[:, rows_out, cols_out]
+        for a, b, rows_out, cols_out, rows_in, cols_in in taps:
+            dparts[:, a, b, rows_in, cols_in] = grad[:, rows_out, cols_out]
 
-    dparts = np.empty((kh, kw, n, h, w, f), dtype=grad.dtype)
+    dparts = np.empty((*kernel_hw, n, *image_hw, f), dtype=grad.dtype)
     map_rows(copy_taps, dparts.transpose(2, 0, 1, 3, 4, 5), grad)
     return dparts

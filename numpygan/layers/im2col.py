@@ -106,23 +106,23 @@ def im2col(x, kernel_hw, strides, pads, out_hw, out=None):
 
 
 def col2im(cols, image_shape, strides, pads):
-    """Adjoint of im2col: (N, Ho, Wo, kh, kw, C) → (N, H, W, C), overlapping windows summed."""
+    """Adjoint of im2col: (N, Ho, Wo, kh, kw, C) → (N, H, W, C), overlapping windows summed.
+
+    Window values that fell on the zero padding have nowhere to go and are
+    dropped (``tap_slices``), so the padded image is never built.
+    """
     n, ho, wo, kh, kw, c = cols.shape
     _, h, w, _ = image_shape
-    sh, sw = strides
-    top, bottom, left, right = pads
+    taps = tap_slices((h, w), (ho, wo), (kh, kw), strides, pads)
 
-    def add_windows(cols, xp):      # one block of images
-        xp[...] = 0
-        for a in range(kh):
-            for b in range(kw):
-                xp[:, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw, :] += cols[:, :, :, a, b, :]
+    def add_windows(cols, x):       # one block of images
+        x[...] = 0
+        for a, b, rows_out, cols_out, rows_in, cols_in in taps:
+            x[:, rows_in, cols_in] += cols[:, rows_out, cols_out, a, b]
 
-    xp = np.empty((n, h + top + bottom, w + left + right, c), dtype=cols.dtype)
-    map_rows(add_windows, cols, xp)
-    if top == bottom == left == right == 0:
-        return xp
-    return xp[:, top:top + h, left:left + w, :]
+    x = np.empty((n, h, w, c), dtype=cols.dtype)
+    map_rows(add_windows, cols, x)
+    return x
 
 
 def tap_range(size, out_size, tap, stride, pad_before):

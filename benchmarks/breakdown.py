@@ -19,6 +19,11 @@ and inputs of ``run.py``) runs in one worker process per framework:
   ``bernoulli_``; the remainder is "rest". The profiler adds some overhead;
   both the profiled and the plain iteration times are printed.
 
+For the MLP GAN it also times the iteration's matrix products alone, back to
+back with warm caches, in NumPy (its BLAS) and in PyTorch (``torch.mm``, its
+BLAS): the same shapes and operand layouts as inside the iteration, so the
+difference is the two BLAS libraries' and nothing else.
+
 Then the budget: the ratio target of issue 6 (numpygan ≤ 0.8 × PyTorch's plain
 iteration time), what that leaves numpygan after its own matrix products, and
 the least time its optimizer can take on this machine: Adam reads θ, g, m, v
@@ -116,6 +121,63 @@ def torch_breakdown(model, batch, repeats, threads, warmup=3):
     return {"parts": parts, "profiled_ms": 1e3 * profiled, "plain_ms": 1e3 * plain, "version": torch.__version__}
 
 
+def mlp_products(generator, discriminator, batch):
+    """The (label, m, k, n, a_transposed, b_transposed) matrix products of one MLP GAN iteration.
+
+    D step: G forward on b rows; D forward on 2b rows, dW and dx (not for the first
+    layer) on 2b rows. G step: G forward on b rows; D forward and dx (all layers)
+    on b rows; G dW and dx (not for the first layer) on b rows. As in ``run.py``'s
+    FLOP count; dW = xᵀG reads x transposed, dx = G Wᵀ reads W transposed.
+    """
+    def dense_shapes(model):
+        return [layer.kernel.shape for layer in model.layers if hasattr(layer, "kernel")]
+
+    g, d = dense_shapes(generator), dense_shapes(discriminator)
+    products = []
+    for rows in (batch, batch):                                   # G(z) in the D step and in the G step
+        products += [("G forward", rows, i, o, False, False) for i, o in g]
+    for rows in (2 * batch, batch):                               # D on [x; G(z)], then on G(z)
+        products += [("D forward", rows, i, o, False, False) for i, o in d]
+    products += [("D dW", i, 2 * batch, o, True, False) for i, o in d]
+    products += [("D dx", 2 * batch, o, i, False, True) for i, o in d[1:]]
+    products += [("D dx", batch, o, i, False, True) for i, o in d]
+    products += [("G dW", i, batch, o, True, False) for i, o in g]
+    products += [("G dx", batch, o, i, False, True) for i, o in g[1:]]
+    return products
+
+
+def time_products(framework, products, threads, repeats=20):
+    """Median ms of each product, alone and warm, in NumPy or in PyTorch; operands laid out as in training."""
+    import numpy as np
+
+    from benchmarks.common import time_calls
+
+    rng = np.random.default_rng(0)
+
+    def operand(rows, cols, transposed):
+        # a transposed operand is the .T view of a C-contiguous array, as x.T and W.T are in Dense
+        if transposed:
+            return rng.standard_normal((cols, rows)).astype(np.float32).T
+        return rng.standard_normal((rows, cols)).astype(np.float32)
+
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    times = []
+    for _, m, k, n, a_t, b_t in products:
+        a, b = operand(m, k, a_t), operand(k, n, b_t)
+        out = np.empty((m, n), np.float32)
+        if framework == "torch":
+            a, b, out = (torch.from_numpy(a.T).T if a_t else torch.from_numpy(a),
+                         torch.from_numpy(b.T).T if b_t else torch.from_numpy(b), torch.from_numpy(out))
+            call = lambda: torch.mm(a, b, out=out)  # noqa: E731
+        else:
+            call = lambda: np.matmul(a, b, out=out)  # noqa: E731
+        times.append(1e3 * statistics.median(time_calls(call, repeats, warmup=2)))
+    return times
+
+
 def copy_bandwidth_gbs(threads, megabytes=256, repeats=5):
     """Read + write GB/s of a copy between two arrays far larger than the caches, on ``threads`` threads."""
     import numpy as np
@@ -130,6 +192,13 @@ def copy_bandwidth_gbs(threads, megabytes=256, repeats=5):
     return 2 * source.nbytes / seconds / 1e9
 
 
+def _products_worker(conn, framework, products, threads):
+    try:
+        conn.send(time_products(framework, products, threads))
+    except Exception as err:
+        conn.send(("error", f"{type(err).__name__}: {err}"))
+
+
 def _worker(conn, framework, model, batch, repeats, threads):
     try:
         from numpygan.training.memory import keep_freed_memory
@@ -138,6 +207,11 @@ def _worker(conn, framework, model, batch, repeats, threads):
         if framework == "numpygan":
             result = numpygan_breakdown(model, batch, repeats)
             result["copy_gbs"] = copy_bandwidth_gbs(threads)
+            if model == "mlp":
+                from benchmarks.run import make_numpygan_step
+
+                _, trainer = make_numpygan_step(model, batch)
+                result["products"] = mlp_products(trainer.generator, trainer.discriminator, batch)
         else:
             result = torch_breakdown(model, batch, repeats, threads)
         conn.send(result)
@@ -146,6 +220,25 @@ def _worker(conn, framework, model, batch, repeats, threads):
 
 
 MATRIX_LAYERS = ("Dense", "Conv2D", "Conv2DTranspose")
+
+
+def format_products(products, ours, theirs):
+    """The products alone: per kind, and the total, for NumPy and (if timed) PyTorch."""
+    kinds = {}
+    for (label, *_), a, b in zip(products, ours, theirs or [None] * len(ours)):
+        kinds.setdefault(label, [0.0, 0.0])
+        kinds[label][0] += a
+        kinds[label][1] += b or 0.0
+    flops = sum(2 * m * k * n for _, m, k, n, _, _ in products)
+    total = sum(ours)
+    lines = [f"The iteration's {len(products)} matrix products alone, warm, back to back ({flops / 1e9:.2f} GFLOP):"]
+    for label, (a, b) in kinds.items():
+        lines.append(f"  {label:<12} numpy {a:6.2f} ms" + (f"   torch {b:6.2f} ms" if theirs else ""))
+    line = f"  {'total':<12} numpy {total:6.2f} ms ({flops / total / 1e6:.0f} GFLOP/s)"
+    if theirs:
+        line += f"   torch {sum(theirs):6.2f} ms ({flops / sum(theirs) / 1e6:.0f} GFLOP/s)"
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def format_breakdown(ours, theirs, threads, target=0.8):
@@ -208,6 +301,12 @@ def main(argv=None):
                   if torch_available() else None)
         print()
         print(format_breakdown(ours, theirs, threads), flush=True)
+        if "products" in ours:
+            products = ours["products"]
+            numpy_ms = run_in_worker(context, _products_worker, "numpy", products, threads)
+            torch_ms = (run_in_worker(context, _products_worker, "torch", products, threads)
+                        if theirs is not None else None)
+            print(format_products(products, numpy_ms, torch_ms), flush=True)
 
 
 if __name__ == "__main__":

@@ -50,3 +50,28 @@ def test_breakdown_rejects_bad_arguments_before_any_work(argv, message, capsys):
     with pytest.raises(SystemExit):
         main(argv)
     assert message in capsys.readouterr().err
+
+
+def test_mlp_products_are_the_iterations_matrix_products():
+    """The products timed alone are the ones run.py counts: the same FLOPs, 34 of them for the MLP GAN."""
+    from benchmarks.breakdown import mlp_products
+    from benchmarks.run import iteration_flops, make_numpygan_step
+
+    _, trainer = make_numpygan_step("mlp", 8)
+    products = mlp_products(trainer.generator, trainer.discriminator, 8)
+    assert len(products) == 2 * 4 + 2 * 4 + 4 + 3 + 4 + 4 + 3
+    assert sum(2 * m * k * n for _, m, k, n, _, _ in products) == iteration_flops(
+        trainer.generator, trainer.discriminator, 8)
+    # dW = xᵀ G: (D_in, rows) · (rows, D_out) with x transposed; dx = G Wᵀ: W transposed
+    assert ("D dW", 784, 16, 1024, True, False) in products
+    assert ("G dx", 8, 784, 1024, False, True) in products
+
+
+def test_time_products_and_format_products():
+    from benchmarks.breakdown import format_products, time_products
+
+    products = [("D forward", 4, 3, 2, False, False), ("D dW", 3, 4, 2, True, False)]
+    times = time_products("numpy", products, threads=1, repeats=2)
+    assert len(times) == 2 and all(t > 0 for t in times)
+    text = format_products(products, [1.0, 3.0], [0.5, 1.5])
+    assert "numpy   4.00 ms" in text and "torch   2.00 ms" in text and "2 matrix products" in text

@@ -55,6 +55,18 @@ def set_num_threads(n):
     _threads = n
 
 
+def restart_threads():
+    """Stop the pool's threads; the next ``map_rows`` starts new ones from the thread that calls it.
+
+    A new thread copies its creator's floating-point mode (``numpygan.denormals``),
+    so a changed mode reaches the pool this way. Call it between passes, not during one.
+    """
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+
+
 def _threads_from_environment():
     for variable in _ENVIRONMENT:
         value = os.environ.get(variable, "").strip()

@@ -26,7 +26,7 @@ _GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads
             "openblas_get_num_threads")
 
 
-def _loaded_openblas():
+def loaded_openblas():
     """Paths of the OpenBLAS libraries mapped into this process (Linux only; empty elsewhere)."""
     import numpy  # noqa: F401  (loads NumPy's OpenBLAS if nothing has yet)
 
@@ -49,7 +49,7 @@ def _function(library, names):
 def get_blas_threads():
     """``{library path: thread count}`` for every loaded OpenBLAS that reports one."""
     counts = {}
-    for path in _loaded_openblas():
+    for path in loaded_openblas():
         getter = _function(ctypes.CDLL(path), _GETTERS)
         if getter is not None:
             getter.restype = ctypes.c_int
@@ -62,7 +62,7 @@ def set_blas_threads(n):
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_blas_threads: argument 'n' must be an int >= 1, received {n!r}")
     changed = 0
-    for path in _loaded_openblas():
+    for path in loaded_openblas():
         setter = _function(ctypes.CDLL(path), _SETTERS)
         if setter is not None:
             setter.argtypes = [ctypes.c_int]

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from ..denormals import flush_denormals
 from ..io import check_state_matches
 from ..layers import Sigmoid
 from ..optimizers import Adam
@@ -188,7 +189,7 @@ class GANTrainer:
         """Generator steps in one pass over ``n_images`` (each step consumes k·b real images)."""
         return n_images // (self.config.k * self.config.d_batch_size)
 
-    def fit(self, x, epochs=None, max_steps=None, callbacks=(), progress=None):
+    def fit(self, x, epochs=None, max_steps=None, callbacks=(), progress=None, flush_denormal=True):
         """Train on images ``x`` (N, *image_shape) until ``epochs`` epochs are complete.
 
         Continues from the trainer's state (epoch, position in the epoch), so a
@@ -200,6 +201,12 @@ class GANTrainer:
         Ctrl-C lets the step in progress finish, then raises ``TrainingInterrupted``
         (a second Ctrl-C aborts at once with a plain KeyboardInterrupt). A NaN/inf
         loss raises ``NonFiniteLossError`` before that update is applied.
+
+        ``flush_denormal``: compute with subnormal floats as 0 while training
+        (``numpygan.denormals``; the mode before is restored on return). A trained
+        generator's saturated outputs otherwise fill its gradients with subnormals,
+        and every product that reads them slows down (DCGAN at epoch 13: 640 ms
+        per step instead of 443).
         """
         from tqdm.auto import tqdm
 
@@ -215,7 +222,7 @@ class GANTrainer:
         if self.permutation is not None and len(self.permutation) != len(x):
             raise ValueError(f"GANTrainer.fit: the saved epoch order covers {len(self.permutation)} images but "
                              f"argument 'x' has {len(x)}; resume with the same training data")
-        with _DeferredInterrupt() as interrupt:
+        with flush_denormals(flush_denormal), _DeferredInterrupt() as interrupt:
             while self.epoch < epochs:
                 if max_steps is not None and self.step >= max_steps:
                     return "max_steps"

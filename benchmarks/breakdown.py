@@ -287,12 +287,13 @@ def main(argv=None):
 
     import multiprocessing
 
-    from benchmarks.common import load_text, machine_description
+    from benchmarks.common import blas_report, load_text, machine_description
     from benchmarks.run import run_in_worker, set_threads
     from benchmarks.torch_reference import torch_available
 
     context = multiprocessing.get_context("spawn")
     print(machine_description())
+    print("\n".join(blas_report()))
     print(f"{args.model} GAN, batch {args.batch}, {repeats} iterations after 3 warm-up; load {load_text()}")
     for threads in args.threads:
         set_threads(threads)

@@ -9,6 +9,7 @@ PyTorch is given the same count with ``torch.set_num_threads``.
 
 import os
 import platform
+import sys
 import statistics
 import subprocess
 import time
@@ -79,6 +80,38 @@ def blas_name():
         return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:  # older NumPy: no dict mode
         return "unknown BLAS"
+
+
+FORCING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+"""Set on some machines because older OpenBLAS builds fail on their CPUs; they force a kernel
+(e.g. Haswell's AVX2 on an AVX-512 CPU) slower than the one a user's machine picks."""
+
+
+def blas_kernels():
+    """One line per BLAS library loaded in this process: name, version and kernel (architecture),
+    read with threadpoolctl; None when threadpoolctl is not installed. (The workers load the same
+    library under the same environment; their thread counts are set per table.)"""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return [f"{lib.get('internal_api', '?')} {lib.get('version') or '?'}, kernel {lib.get('architecture') or '?'}"
+            for lib in threadpool_info() if lib.get("user_api") == "blas"]
+
+
+def blas_report():
+    """Lines that say which BLAS kernel the timings below ran on, and whether the environment forces it."""
+    kernels = blas_kernels()
+    if kernels is None:
+        lines = ["BLAS kernel: unknown (pip install threadpoolctl to see it)"]
+    else:
+        lines = [f"BLAS kernel: {k}" for k in kernels] or ["BLAS kernel: no BLAS library found loaded"]
+    forced = [f"{v}={os.environ[v]}" for v in FORCING_VARIABLES if os.environ.get(v)]
+    if forced:
+        lines.append(f"note: {' '.join(forced)} is set and forces that kernel, which a user's machine may not use; "
+                     f"to measure what a user gets: env -u {' -u '.join(FORCING_VARIABLES)} python "
+                     f"{os.path.relpath(os.path.abspath(sys.argv[0]))}")
+    return lines
 
 
 def machine_description():

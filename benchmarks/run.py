@@ -307,12 +307,13 @@ def main(argv=None):
     if any(t < 1 for t in args.threads):
         parser.error(f"argument --threads: every count must be >= 1, received {args.threads}")
 
-    from benchmarks.common import load_text, machine_description
+    from benchmarks.common import blas_report, load_text, machine_description
     from benchmarks.torch_reference import torch_available
 
     context = multiprocessing.get_context("spawn")
     with_torch = not args.no_torch and torch_available()
     print(machine_description())
+    print("\n".join(blas_report()))
     print(f"load average at start: {load_text()}")
     if args.no_torch:
         print("PyTorch comparison: skipped (--no-torch)")

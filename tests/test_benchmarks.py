@@ -75,3 +75,23 @@ def test_time_products_and_format_products():
     assert len(times) == 2 and all(t > 0 for t in times)
     text = format_products(products, [1.0, 3.0], [0.5, 1.5])
     assert "numpy   4.00 ms" in text and "torch   2.00 ms" in text and "2 matrix products" in text
+
+
+def test_blas_report_names_the_kernel_and_warns_when_the_environment_forces_it(monkeypatch):
+    from benchmarks import common
+
+    monkeypatch.setattr(common, "blas_kernels", lambda: ["openblas 0.3.31, kernel Haswell"])
+    for var in common.FORCING_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    assert common.blas_report() == ["BLAS kernel: openblas 0.3.31, kernel Haswell"]
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    lines = common.blas_report()
+    assert len(lines) == 2 and "OPENBLAS_CORETYPE=Haswell is set" in lines[1]
+    assert "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python" in lines[1]
+
+
+def test_blas_report_without_threadpoolctl_says_how_to_see_the_kernel(monkeypatch):
+    from benchmarks import common
+
+    monkeypatch.setattr(common, "blas_kernels", lambda: None)
+    assert "pip install threadpoolctl" in common.blas_report()[0]

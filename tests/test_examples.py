@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from numpygan import cli
-from numpygan.training import (blas_threads, get_blas_threads, load_checkpoint, load_generator, select_rows,
-                               set_blas_threads)
+from numpygan.runtime import blas_threads, get_blas_threads, set_blas_threads
+from numpygan.training import load_checkpoint, load_generator, select_rows
 from numpygan.training import run as run_module
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,12 +4,15 @@ import numpy as np
 
 from ..layers import conv2d as reference
 from .im2col import col2im, im2col, spread_taps, sum_taps
+from .parameter import deferred
 
 
 class Conv2D(reference.Conv2D):
     """``numpygan.layers.Conv2D`` (same arguments, weights and results), with two changes for speed.
 
-    * im2col and col2im copy row blocks of images on several threads (``numpygan.fast.im2col``).
+    * im2col and col2im copy row blocks of images on several threads (``numpygan.fast.im2col``),
+      and the weights' gradients are written without first zeroing them
+      (``numpygan.fast.parameter``).
     * With fewer filters than input channels (e.g. the DCGAN generator's last
       Conv2D(1, 7×7) on 128 channels) the im2col matrix X is huge (N·Ho·Wo ×
       49·128) and mostly copies; the same sum is then grouped per input pixel
@@ -34,6 +37,11 @@ class Conv2D(reference.Conv2D):
         # intermediate sizes per sample and tap: im2col's X has C values per output
         # pixel, the per-tap parts have F values per input pixel
         self.method = "taps" if h * w * self.filters < ho * wo * c else "im2col"
+        return output_shape
+
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        output_shape = super().build(input_shape, rng, dtype)
+        deferred(self, "kernel", "bias")
         return output_shape
 
     def _kernel_by_taps(self):
@@ -68,9 +76,9 @@ class Conv2D(reference.Conv2D):
         g = grad_out.reshape(-1, f)                               # (N·Ho·Wo, F)
         cols = self.cols.reshape(g.shape[0], -1)                  # (N·Ho·Wo, kh·kw·C)
         if self.trainable:
-            self.kernel.grad.reshape(-1, f)[...] += cols.T @ g
+            self.kernel.add_grad_matmul(cols.T, g)
             if self.use_bias:
-                self.bias.grad += g.sum(axis=0)
+                self.bias.add_grad(g.sum(axis=0))
         if not need_input_grad:
             return None
         dcols = (g @ self.kernel.value.reshape(-1, f).T).reshape(self.cols.shape)
@@ -85,9 +93,9 @@ class Conv2D(reference.Conv2D):
         dparts = dparts.transpose(0, 1, 5, 2, 3, 4).reshape(kh * kw * f, -1)
         if self.trainable:
             dk = dparts @ self.x.reshape(-1, c)                   # (kh·kw·F, C)
-            self.kernel.grad += dk.reshape(kh, kw, f, c).transpose(0, 1, 3, 2)
+            self.kernel.add_grad(dk.reshape(kh, kw, f, c).transpose(0, 1, 3, 2))
             if self.use_bias:
-                self.bias.grad += grad_out.sum(axis=(0, 1, 2))
+                self.bias.add_grad(grad_out.sum(axis=(0, 1, 2)))
         if not need_input_grad:
             return None
         return (dparts.T @ self._kernel_by_taps()).reshape(n, h, w, c)

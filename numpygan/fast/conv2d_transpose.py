@@ -8,6 +8,7 @@ from ..layers import conv2d_transpose as reference
 from ..layers.im2col import tap_slices
 from ..runtime.parallel import map_rows
 from .im2col import col2im, im2col
+from .parameter import deferred
 
 
 class Conv2DTranspose(reference.Conv2DTranspose):
@@ -42,6 +43,11 @@ class Conv2DTranspose(reference.Conv2DTranspose):
         # T×T taps per phase, Qh×Qw blocks cover the uncropped output
         self.taps_per_phase = (math.ceil(kh / sh), math.ceil(kw / sw))
         self.blocks_hw = (math.ceil((ho + top + bottom) / sh), math.ceil((wo + left + right) / sw))
+        return output_shape
+
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        output_shape = super().build(input_shape, rng, dtype)
+        deferred(self, "kernel", "bias")          # gradients written without zeroing first (fast/parameter.py)
         return output_shape
 
     def _phase_kernel(self):
@@ -115,10 +121,10 @@ class Conv2DTranspose(reference.Conv2DTranspose):
         k = self.taps_per_phase[0] * self.taps_per_phase[1] * c
         if self.trainable:
             d_phased = self.blocks.T @ d_out                      # (T·T·C [+1], sh·sw·F)
-            self.kernel.grad += self._kernel_from_phases(d_phased[:k])
+            self.kernel.add_grad(self._kernel_from_phases(d_phased[:k]))
             if self.use_bias:
                 # the ones column's row: Σ over blocks of dOut, per phase; db sums the phases
-                self.bias.grad += d_phased[k].reshape(sh * sw, f).sum(axis=0)
+                self.bias.add_grad(d_phased[k].reshape(sh * sw, f).sum(axis=0))
         if not need_input_grad:
             return None
         d_blocks = (d_out @ self._phase_kernel()[:k].T).reshape(n, qh, qw, *self.taps_per_phase, c)

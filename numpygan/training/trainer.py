@@ -205,8 +205,7 @@ class GANTrainer:
         ``flush_denormal``: compute with subnormal floats as 0 while training
         (``numpygan.runtime.denormals``; the mode before is restored on return). A trained
         generator's saturated outputs otherwise fill its gradients with subnormals,
-        and every product that reads them slows down (DCGAN at epoch 13, two
-        threads: 628–636 ms per step instead of 445–452).
+        and every product that reads them slows down (figures: benchmarks/README.md).
         """
         from tqdm.auto import tqdm
 

@@ -62,8 +62,9 @@ def uses_reference_layers():
     return not _fast_by_default
 
 
-def _kit(fast):
-    """Where the layers come from: the fast twins or the references (``fast=None``: the current default)."""
+def layers_for(fast=None):
+    """The module to take layers from: ``numpygan.fast`` (the twins, and the references that have none)
+    or ``numpygan.layers``; ``fast=None``: the current default (fast unless ``use_reference_layers()``)."""
     if fast is None:
         fast = _fast_by_default
     return fast_twins if fast else reference_layers
@@ -100,7 +101,7 @@ def mlp_generator(latent_dim=100, output_activation="tanh", dropout=0.0, hidden=
     ``dropout=0`` is the tutorial form; the second form uses Dropout in G as well
     (e.g. 0.3 after every hidden layer) with a tanh output.
     """
-    nn = _kit(fast)
+    nn = layers_for(fast)
     layers = []
     for units in hidden:
         layers += [nn.Dense(units), nn.LeakyReLU(0.2)]
@@ -113,7 +114,7 @@ def mlp_generator(latent_dim=100, output_activation="tanh", dropout=0.0, hidden=
 def mlp_discriminator(dropout=0.3, hidden=(1024, 512, 256), output="logit", image_shape=IMAGE_SHAPE,
                       rng=None, seed=None, dtype=np.float32, fast=None):
     """(N, 28, 28, 1) → Flatten → Dense 1024 → 512 → 256 → 1, LeakyReLU(0.2), Dropout(0.3) after each."""
-    nn = _kit(fast)
+    nn = layers_for(fast)
     layers = [nn.Flatten()]
     for units in hidden:
         layers += [nn.Dense(units), nn.LeakyReLU(0.2)]
@@ -135,7 +136,7 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
     cancels exactly, gets a zero gradient and never trains. ``dropout`` sets
     both dropout rates (0 removes the layers).
     """
-    nn = _kit(fast)
+    nn = layers_for(fast)
     init = "normal" if batchnorm else "glorot_uniform"
 
     def drop():  # a fresh layer each time: a layer instance caches one forward pass
@@ -160,7 +161,7 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
     before each hidden LeakyReLU and draws weights from N(0, 0.02²), as in the DCGAN paper;
     the layers it normalises then have no bias (BatchNorm's mean subtraction cancels it).
     """
-    nn = _kit(fast)
+    nn = layers_for(fast)
     init = "normal" if batchnorm else "glorot_uniform"
 
     def block(layer):

@@ -218,6 +218,28 @@ def test_optimizer(name):
         assert error <= TOLERANCE, f"{name} {key}: relative difference {error:.2e}"
 
 
+@pytest.mark.parametrize("make", [lambda ps: fast.Adam(ps, lr=0.01),
+                                  lambda ps: fast.SGD(ps, lr=0.1, momentum=0.5, nesterov=True)],
+                         ids=["adam", "sgd_nesterov"])
+def test_fast_optimizer_update_in_blocks_equals_whole_array_update(make):
+    """The fast twins update a parameter larger than block_size block by block: the result must not depend
+    on the blocking."""
+    rng = np.random.default_rng(3)
+    values, grads = rng.standard_normal((2, 3, 70001))
+    results = []
+    for block_size in (3 * 70001, 1000, 4096):
+        p = Parameter(values.copy())
+        opt = make({"w": p})
+        opt.block_size = block_size
+        for step in range(3):
+            opt.zero_grad()
+            p.add_grad(grads * (step + 1))
+            opt.step()
+        results.append(p.value.copy())
+    np.testing.assert_array_equal(results[1], results[0])
+    np.testing.assert_array_equal(results[2], results[0])
+
+
 # -- models: the switch ----------------------------------------------------------------------------------------
 BUILDERS = {
     "mlp_generator": lambda **kw: models.mlp_generator(hidden=(8, 16), dropout=0.3, **kw),

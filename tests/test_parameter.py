@@ -21,13 +21,16 @@ def test_gradient_terms_add_up_until_zero_grad():
     np.testing.assert_array_equal(p.grad, np.broadcast_to(np.arange(4.0), (3, 4)))
 
 
-def test_zero_grad_zeroes_in_place():
-    p = Parameter(np.ones((2, 3), np.float32))
+@pytest.mark.parametrize("kind", [Parameter, DeferredParameter], ids=["reference", "deferred"])
+def test_grad_reads_zero_after_zero_grad_and_keeps_its_array(kind):
+    p = kind(np.ones((2, 3), np.float32))
     array = p.grad
     p.add_grad(7.0)
     p.zero_grad()
     assert p.grad is array and p.grad.dtype == np.float32
-    np.testing.assert_array_equal(array, 0)
+    np.testing.assert_array_equal(p.grad, 0)
+    p.add_grad(2.0)                    # grad was really zeroed: adding gives 2, not 9
+    np.testing.assert_array_equal(p.grad, 2)
 
 
 @pytest.mark.parametrize("attribute", ["grad", "value"])
@@ -71,17 +74,6 @@ def test_deferred_gradient_terms_add_up_until_zero_grad():
     np.testing.assert_array_equal(p.grad, np.broadcast_to(np.arange(4.0), (3, 4)))
     p.zero_grad()
     p.grad += 2.0                      # the reference layers' way: reading grad zeroes it first
-    np.testing.assert_array_equal(p.grad, 2)
-
-
-def test_deferred_grad_reads_zero_after_zero_grad_and_keeps_its_array():
-    p = DeferredParameter(np.ones((2, 3), np.float32))
-    array = p.grad
-    p.add_grad(7.0)
-    p.zero_grad()
-    assert p.grad is array and p.grad.dtype == np.float32
-    np.testing.assert_array_equal(p.grad, 0)
-    p.add_grad(2.0)                    # grad was really zeroed when read: adding gives 2, not 9
     np.testing.assert_array_equal(p.grad, 2)
 
 

@@ -183,7 +183,7 @@ def copy_bandwidth_gbs(threads, megabytes=256, repeats=5):
     import numpy as np
 
     from benchmarks.common import time_calls
-    from numpygan.parallel import map_rows, set_num_threads
+    from numpygan.runtime.parallel import map_rows, set_num_threads
 
     set_num_threads(threads)
     source = np.ones(megabytes * 2 ** 20 // 4, np.float32).reshape(-1, 1024)
@@ -201,7 +201,7 @@ def _products_worker(conn, framework, products, threads):
 
 def _worker(conn, framework, model, batch, repeats, threads):
     try:
-        from numpygan.training.memory import keep_freed_memory
+        from numpygan.runtime.memory import keep_freed_memory
 
         keep_freed_memory()   # as run.py's workers and `numpygan train` do
         if framework == "numpygan":

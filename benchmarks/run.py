@@ -120,7 +120,7 @@ def _worker(conn, framework, model, batch, threads, warmup, seed, keep_memory=Tr
     try:
         if keep_memory:
             # what `numpygan train` does; for both frameworks, since both allocate through malloc
-            from numpygan.training.memory import keep_freed_memory
+            from numpygan.runtime.memory import keep_freed_memory
 
             keep_freed_memory()
         if framework == "numpygan":
@@ -301,7 +301,7 @@ def main(argv=None):
     parser.add_argument("--no-layers", action="store_true", help="skip the per-layer table")
     parser.add_argument("--malloc-default", action="store_true",
                         help="leave glibc's mmap threshold alone (default: raise it in both workers, as "
-                             "`numpygan train` does; see numpygan/training/memory.py)")
+                             "`numpygan train` does; see numpygan/runtime/memory.py)")
     parser.add_argument("--models", nargs="+", choices=("mlp", "dcgan"), default=("mlp", "dcgan"))
     args = parser.parse_args(argv)
     if any(t < 1 for t in args.threads):

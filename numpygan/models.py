@@ -7,62 +7,125 @@ sigmoid output of the tutorials folded into a loss that cannot overflow. Pass
 ``output="sigmoid"`` for the literal tutorial form (probabilities).
 
 Generators end in ``tanh`` for data in [-1, 1] or ``sigmoid`` for [0, 1].
+
+Every builder makes its layers from the fast twins (``numpygan.fast``) by
+default and from the reference layers (``numpygan.layers``, the plain math)
+with ``fast=False``, or for every builder at once under
+``use_reference_layers()``; ``adam`` does the same for the optimizer. The two
+compute the same functions (tests/test_fast_twins.py), so either trains the same
+model; the references are slower and easier to read.
 """
 
 import numpy as np
 
-from .layers import (BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout, Flatten, LeakyReLU,
-                     Reshape, Sigmoid, Tanh)
+from . import fast as fast_twins
+from . import layers as reference_layers
+from . import optimizers as reference_optimizers
 from .sequential import Sequential
 
 IMAGE_SHAPE = (28, 28, 1)
 
+_fast_by_default = True
 
-def _activation(name, arg="output_activation"):
+
+class use_reference_layers:
+    """Build models (and ``adam``) from the reference layers and optimizers instead of the fast twins.
+
+        numpygan.use_reference_layers()             # from now on
+        numpygan.use_reference_layers(False)        # back to the fast twins
+        with numpygan.use_reference_layers():       # for a block, then as before
+            G = models.dcgan_generator()
+
+    A builder's explicit ``fast=True`` / ``fast=False`` overrides it. The command
+    line's ``--reference-layers`` flag turns it on for a training run.
+    """
+
+    def __init__(self, enabled=True):
+        global _fast_by_default
+        if not isinstance(enabled, bool):
+            raise TypeError(f"use_reference_layers: argument 'enabled' must be a bool, "
+                            f"received {type(enabled).__name__}")
+        self._before = _fast_by_default
+        _fast_by_default = not enabled
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _fast_by_default
+        _fast_by_default = self._before
+        return False
+
+
+def uses_reference_layers():
+    """True while ``use_reference_layers()`` is in effect."""
+    return not _fast_by_default
+
+
+def layers_for(fast=None):
+    """The module to take layers from: ``numpygan.fast`` (the twins, and the references that have none)
+    or ``numpygan.layers``; ``fast=None``: the current default (fast unless ``use_reference_layers()``)."""
+    if fast is None:
+        fast = _fast_by_default
+    return fast_twins if fast else reference_layers
+
+
+def adam(params, fast=None, **hyperparameters):
+    """``Adam(params, **hyperparameters)``: ``numpygan.fast.Adam`` by default, ``numpygan.optimizers.Adam``
+    with ``fast=False`` or under ``use_reference_layers()``."""
+    if fast is None:
+        fast = _fast_by_default
+    return (fast_twins.Adam if fast else reference_optimizers.Adam)(params, **hyperparameters)
+
+
+def _activation(nn, name, arg="output_activation"):
     if name == "tanh":
-        return Tanh()
+        return nn.Tanh()
     if name == "sigmoid":
-        return Sigmoid()
+        return nn.Sigmoid()
     raise ValueError(f"{arg}: expected 'tanh' or 'sigmoid', received {name!r}")
 
 
-def _d_output(output):
+def _d_output(nn, output):
     if output == "logit":
         return []
     if output == "sigmoid":
-        return [Sigmoid()]
+        return [nn.Sigmoid()]
     raise ValueError(f"output: expected 'logit' or 'sigmoid', received {output!r}")
 
 
 def mlp_generator(latent_dim=100, output_activation="tanh", dropout=0.0, hidden=(256, 512, 1024),
-                  image_shape=IMAGE_SHAPE, rng=None, seed=None, dtype=np.float32):
+                  image_shape=IMAGE_SHAPE, rng=None, seed=None, dtype=np.float32, fast=None):
     """z (N, latent_dim) → Dense 256 → 512 → 1024 → 784 → (N, 28, 28, 1), LeakyReLU(0.2).
 
     ``dropout=0`` is the tutorial form; the second form uses Dropout in G as well
     (e.g. 0.3 after every hidden layer) with a tanh output.
     """
+    nn = layers_for(fast)
     layers = []
     for units in hidden:
-        layers += [Dense(units), LeakyReLU(0.2)]
+        layers += [nn.Dense(units), nn.LeakyReLU(0.2)]
         if dropout:
-            layers.append(Dropout(dropout))
-    layers += [Dense(int(np.prod(image_shape))), _activation(output_activation), Reshape(image_shape)]
+            layers.append(nn.Dropout(dropout))
+    layers += [nn.Dense(int(np.prod(image_shape))), _activation(nn, output_activation), nn.Reshape(image_shape)]
     return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="mlp_generator")
 
 
 def mlp_discriminator(dropout=0.3, hidden=(1024, 512, 256), output="logit", image_shape=IMAGE_SHAPE,
-                      rng=None, seed=None, dtype=np.float32):
+                      rng=None, seed=None, dtype=np.float32, fast=None):
     """(N, 28, 28, 1) → Flatten → Dense 1024 → 512 → 256 → 1, LeakyReLU(0.2), Dropout(0.3) after each."""
-    layers = [Flatten()]
+    nn = layers_for(fast)
+    layers = [nn.Flatten()]
     for units in hidden:
-        layers += [Dense(units), LeakyReLU(0.2)]
+        layers += [nn.Dense(units), nn.LeakyReLU(0.2)]
         if dropout:
-            layers.append(Dropout(dropout))
-    layers += [Dense(1)] + _d_output(output)
+            layers.append(nn.Dropout(dropout))
+    layers += [nn.Dense(1)] + _d_output(nn, output)
     return Sequential(layers, image_shape, rng=rng, seed=seed, dtype=dtype, name="mlp_discriminator")
 
 
-def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dtype=np.float32, dropout=0.4):
+def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dtype=np.float32, dropout=0.4,
+                        fast=None):
     """The Keras-tutorial DCGAN critic on 28×28×1:
 
     Conv2D(64, 3×3, s2, same) → LeakyReLU(0.2) → Dropout(0.4) → Conv2D(64, 3×3, s2, same)
@@ -73,21 +136,22 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
     cancels exactly, gets a zero gradient and never trains. ``dropout`` sets
     both dropout rates (0 removes the layers).
     """
+    nn = layers_for(fast)
     init = "normal" if batchnorm else "glorot_uniform"
 
     def drop():  # a fresh layer each time: a layer instance caches one forward pass
-        return [Dropout(dropout)] if dropout else []
+        return [nn.Dropout(dropout)] if dropout else []
 
-    layers = [Conv2D(64, 3, 2, "same", kernel_initializer=init), LeakyReLU(0.2)] + drop()
-    layers.append(Conv2D(64, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm))
+    layers = [nn.Conv2D(64, 3, 2, "same", kernel_initializer=init), nn.LeakyReLU(0.2)] + drop()
+    layers.append(nn.Conv2D(64, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm))
     if batchnorm:
-        layers.append(BatchNormalization())
-    layers += [LeakyReLU(0.2)] + drop() + [Flatten(), Dense(1)] + _d_output(output)
+        layers.append(nn.BatchNormalization())
+    layers += [nn.LeakyReLU(0.2)] + drop() + [nn.Flatten(), nn.Dense(1)] + _d_output(nn, output)
     return Sequential(layers, IMAGE_SHAPE, rng=rng, seed=seed, dtype=dtype, name="dcgan_discriminator")
 
 
 def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False, rng=None, seed=None,
-                    dtype=np.float32):
+                    dtype=np.float32, fast=None):
     """The Keras-tutorial DCGAN generator:
 
     Dense(128·7·7) → LeakyReLU(0.2) → Reshape(7, 7, 128) → Conv2DTranspose(128, 4×4, s2, same)
@@ -97,14 +161,15 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
     before each hidden LeakyReLU and draws weights from N(0, 0.02²), as in the DCGAN paper;
     the layers it normalises then have no bias (BatchNorm's mean subtraction cancels it).
     """
+    nn = layers_for(fast)
     init = "normal" if batchnorm else "glorot_uniform"
 
     def block(layer):
-        return [layer] + ([BatchNormalization()] if batchnorm else []) + [LeakyReLU(0.2)]
+        return [layer] + ([nn.BatchNormalization()] if batchnorm else []) + [nn.LeakyReLU(0.2)]
 
     bias = not batchnorm
-    layers = (block(Dense(128 * 7 * 7, kernel_initializer=init, use_bias=bias)) + [Reshape((7, 7, 128))]
-              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
-              + block(Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
-              + [Conv2D(1, 7, 1, "same", kernel_initializer=init), _activation(output_activation)])
+    layers = (block(nn.Dense(128 * 7 * 7, kernel_initializer=init, use_bias=bias)) + [nn.Reshape((7, 7, 128))]
+              + block(nn.Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
+              + block(nn.Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
+              + [nn.Conv2D(1, 7, 1, "same", kernel_initializer=init), _activation(nn, output_activation)])
     return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="dcgan_generator")

@@ -1,10 +1,10 @@
-"""Sigmoid keeps subnormal numbers out of the network (they make every later product slow)."""
+"""The fast Sigmoid keeps subnormal numbers out of the network (they make every later product slow)."""
 
 import numpy as np
 import pytest
 
-from numpygan.layers import Sigmoid
-from numpygan.layers.activations import flush_subnormals
+from numpygan.fast import Sigmoid
+from numpygan.fast.activations import flush_subnormals
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -7,9 +7,9 @@ import pytest
 
 from numpygan import Sequential
 from numpygan.layers import BatchNormalization, Dense, Dropout, LeakyReLU, ReLU
-from numpygan.training import (CheckpointError, GANTrainer, TrainConfig, blas_threads, build_gan, load_checkpoint,
-                               load_generator, load_trainer, preset, restore_trainer, sample_latent, save_checkpoint,
-                               train)
+from numpygan.runtime import blas_threads
+from numpygan.training import (CheckpointError, GANTrainer, TrainConfig, build_gan, load_checkpoint, load_generator,
+                               load_trainer, preset, restore_trainer, sample_latent, save_checkpoint, train)
 from numpygan.training.checkpoint import FORMAT
 
 

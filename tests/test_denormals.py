@@ -4,7 +4,7 @@ while on; ordinary arithmetic after; GANTrainer.fit trains in the mode and resto
 import numpy as np
 import pytest
 
-from numpygan import denormals, parallel
+from numpygan.runtime import denormals, parallel
 from numpygan.layers import Dense, LeakyReLU
 from numpygan.sequential import Sequential
 from numpygan.training import GANTrainer, TrainConfig

@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 from numpygan import cli
-from numpygan.training import (blas_threads, get_blas_threads, load_checkpoint, load_generator, select_rows,
-                               set_blas_threads)
+from numpygan.layers import Dense
+from numpygan.runtime import blas_threads, get_blas_threads, set_blas_threads
+from numpygan.training import load_checkpoint, load_generator, select_rows
 from numpygan.training import run as run_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +115,26 @@ def test_cli_train_and_sample(tmp_path, fake_data, capsys):
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 truncated")
     assert cli.main(["sample", str(tmp_path / "broken.npz")]) == 1
     assert "is corrupt" in capsys.readouterr().err
+
+
+def test_cli_trains_with_the_reference_layers_on_request(tmp_path, fake_data, monkeypatch):
+    """--reference-layers: the run's models and Adam are the references, and the default comes back after."""
+    from numpygan import fast, models, optimizers
+    from numpygan.training import trainer as trainer_module
+
+    seen = []
+    original_init = trainer_module.GANTrainer.__init__
+
+    def spy(self, generator, discriminator, config, *args, **kwargs):
+        original_init(self, generator, discriminator, config, *args, **kwargs)
+        seen.append((type(generator.layers[0]), type(self.g_optimizer)))
+
+    monkeypatch.setattr(trainer_module.GANTrainer, "__init__", spy)
+    for flags, expected in (([], (fast.Dense, fast.Adam)), (["--reference-layers"], (Dense, optimizers.Adam))):
+        rc = cli.main(["train", "--model", "mlp", "--max-steps", "1", "--data-limit", "16", "--batch-size", "8",
+                       "--out", str(tmp_path / "run"), "--no-progress", "--overwrite", *flags])
+        assert rc == 0 and seen[-1] == expected
+        assert not models.uses_reference_layers()
 
 
 def test_cli_usage_and_plugins(monkeypatch, capsys):

@@ -5,7 +5,9 @@ relative error of 1e-6 (``numpygan.gradcheck``). The fast run checks a
 representative subset element by element; ``-m slow`` runs the whole grid:
 batch 1 and 3; spatial sizes 5, 7, 8, 28; kernels 1, 3, 4, 5, 7; strides 1, 2,
 3; 'same', 'valid', explicit padding (k > s, overlapping windows) and an
-explicit 0; 1 and 3 input channels; every legal output_padding.
+explicit 0; 1 and 3 input channels; every legal output_padding. Each layer
+with a fast twin (``numpygan.fast``) is checked in both forms: the reference and
+the twin (labelled ``fast …`` in the summary table).
 """
 
 import itertools
@@ -14,8 +16,8 @@ import numpy as np
 import pytest
 from conv_configs import conv_grid, transpose_grid
 
-from numpygan.layers import (BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout, Flatten, LeakyReLU,
-                             ReLU, Reshape, Sigmoid, Tanh)
+from numpygan import fast, layers
+from numpygan.layers import BatchNormalization, Flatten, Reshape, Tanh
 
 BATCHES = (1, 3)
 CHANNELS = ((1, 3), (3, 2))  # (input channels, filters): one channel in, and more channels than filters
@@ -66,21 +68,26 @@ def cases(grid, fast):
             for cfg in with_batch_and_channels(grid)]
 
 
-def conv_label(layer):
-    """'Conv2D (im2col)' / 'Conv2D (taps)': the table reports each way Conv2D groups its sum separately."""
-    return type(layer).__name__ + (f" ({layer.method})" if hasattr(layer, "method") else "")
+KITS = [pytest.param(layers, id="layers"), pytest.param(fast, id="fast")]
 
 
-def check_conv(build_float64, check_gradients, size, kernel, stride, padding, batch, c, f, transpose=False,
+def label(layer):
+    """'Dense' for a reference layer, 'fast Dense' for a twin; the fast Conv2D also says how it groups
+    its sum, 'fast Conv2D (im2col)' / 'fast Conv2D (taps)', so the table reports each way separately."""
+    prefix = "fast " if type(layer).__module__.startswith("numpygan.fast") else ""
+    return prefix + type(layer).__name__ + (f" ({layer.method})" if hasattr(layer, "method") else "")
+
+
+def check_conv(build_float64, check_gradients, kit, size, kernel, stride, padding, batch, c, f, transpose=False,
                output_padding=None):
     if transpose:
-        layer = Conv2DTranspose(f, kernel, stride, padding, output_padding=output_padding)
+        layer = kit.Conv2DTranspose(f, kernel, stride, padding, output_padding=output_padding)
     else:
-        layer = Conv2D(f, kernel, stride, padding)
+        layer = kit.Conv2D(f, kernel, stride, padding)
     build_float64(layer, (size, size, c), seed=size * kernel + stride)
     x = np.random.default_rng(size + kernel).standard_normal((batch, size, size, c))
     sample = 30 if max(x.size, layer.kernel.size, batch * np.prod(layer.output_shape)) > SAMPLE_ABOVE else None
-    check_gradients(layer, x, conv_label(layer), max_per_tensor=sample)
+    check_gradients(layer, x, label(layer), max_per_tensor=sample)
 
 
 def test_fast_subset_is_drawn_from_the_grid():
@@ -88,65 +95,74 @@ def test_fast_subset_is_drawn_from_the_grid():
     assert set(FAST_TRANSPOSE) <= set(with_batch_and_channels(transpose_grid()))
 
 
+@pytest.mark.parametrize("kit", KITS)
 @pytest.mark.parametrize(CONV_PARAMS, cases(conv_grid(), FAST_CONV))
-def test_conv2d(build_float64, check_gradients, size, kernel, stride, padding, batch, c, f):
-    check_conv(build_float64, check_gradients, size, kernel, stride, padding, batch, c, f)
+def test_conv2d(build_float64, check_gradients, size, kernel, stride, padding, batch, c, f, kit):
+    check_conv(build_float64, check_gradients, kit, size, kernel, stride, padding, batch, c, f)
 
 
+@pytest.mark.parametrize("kit", KITS)
 @pytest.mark.parametrize(TRANSPOSE_PARAMS, cases(transpose_grid(), FAST_TRANSPOSE))
-def test_conv2d_transpose(build_float64, check_gradients, size, kernel, stride, padding, output_padding, batch, c, f):
-    check_conv(build_float64, check_gradients, size, kernel, stride, padding, batch, c, f,
+def test_conv2d_transpose(build_float64, check_gradients, size, kernel, stride, padding, output_padding, batch, c, f,
+                          kit):
+    check_conv(build_float64, check_gradients, kit, size, kernel, stride, padding, batch, c, f,
                transpose=True, output_padding=output_padding)
 
 
+@pytest.mark.parametrize("kit", KITS)
 @pytest.mark.parametrize("use_bias", [True, False], ids=["bias", "no_bias"])
 @pytest.mark.parametrize("kernel,stride,padding", [(3, 2, "same"), (4, 3, 1)], ids=["k3-s2-same", "k4-s3-pad1"])
-@pytest.mark.parametrize("layer_type", [Conv2D, Conv2DTranspose])
-def test_conv_with_and_without_bias(build_float64, check_gradients, layer_type, kernel, stride, padding, use_bias):
-    layer = build_float64(layer_type(2, kernel, stride, padding, use_bias=use_bias), (7, 7, 3))
+@pytest.mark.parametrize("layer_type", ["Conv2D", "Conv2DTranspose"])
+def test_conv_with_and_without_bias(build_float64, check_gradients, layer_type, kernel, stride, padding, use_bias,
+                                    kit):
+    layer = build_float64(getattr(kit, layer_type)(2, kernel, stride, padding, use_bias=use_bias), (7, 7, 3))
     assert ("bias" in layer.parameters()) == use_bias
     x = np.random.default_rng(0).standard_normal((2, 7, 7, 3))
-    check_gradients(layer, x, conv_label(layer))
+    check_gradients(layer, x, label(layer))
 
 
+@pytest.mark.parametrize("kit", KITS)
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("units_in,units_out", [(1, 1), (5, 4), (64, 3)], ids=["1-1", "5-4", "64-3"])
 @pytest.mark.parametrize("use_bias", [True, False], ids=["bias", "no_bias"])
-def test_dense(build_float64, check_gradients, batch, units_in, units_out, use_bias):
-    layer = build_float64(Dense(units_out, use_bias=use_bias), (units_in,))
+def test_dense(build_float64, check_gradients, batch, units_in, units_out, use_bias, kit):
+    layer = build_float64(kit.Dense(units_out, use_bias=use_bias), (units_in,))
     x = np.random.default_rng(units_in).standard_normal((batch, units_in))
-    check_gradients(layer, x, "Dense")
+    check_gradients(layer, x, label(layer))
 
 
 ACTIVATIONS = {
-    "leaky_relu_0.2": lambda: LeakyReLU(0.2),
-    "leaky_relu_0.01": lambda: LeakyReLU(0.01),
-    "relu": ReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
+    "leaky_relu_0.2": lambda kit: kit.LeakyReLU(0.2),
+    "leaky_relu_0.01": lambda kit: kit.LeakyReLU(0.01),
+    "relu": lambda kit: kit.ReLU(),
+    "sigmoid": lambda kit: kit.Sigmoid(),
+    "tanh": lambda kit: Tanh(),        # no twin
 }
 
 
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("shape", [(7,), (5, 5, 3)], ids=["dense", "image"])
 @pytest.mark.parametrize("spread", [1.0, 5.0], ids=["within_1", "within_5"])
-@pytest.mark.parametrize("name", list(ACTIVATIONS))
-def test_activation(build_float64, check_gradients, name, batch, shape, spread):
+@pytest.mark.parametrize("kit,name", [pytest.param(kit, name, id=f"{kit.__name__.split('.')[-1]}-{name}")
+                                      for kit in (layers, fast) for name in ACTIVATIONS
+                                      if not (kit is fast and name == "tanh")])     # Tanh has no twin
+def test_activation(build_float64, check_gradients, kit, name, batch, shape, spread):
     """Inputs in [−spread, spread]. Not wider: where tanh′ or σ′ falls below ~1e-7 (|x| ≳ 8) the
     output sits within 1e-7 of ±1, and no finite difference of a float64 near 1 resolves such a
     slope to 1e-6 relative (the derivatives themselves are right there, only unmeasurable)."""
-    layer = build_float64(ACTIVATIONS[name](), shape)
+    layer = build_float64(ACTIVATIONS[name](kit), shape)
     x = np.random.default_rng(batch).uniform(-spread, spread, (batch,) + shape)
-    check_gradients(layer, x, type(layer).__name__)
+    check_gradients(layer, x, label(layer))
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
 @pytest.mark.parametrize("rate", [0.0, 0.3, 0.5])
 @pytest.mark.parametrize("shape", [(12,), (4, 4, 3)], ids=["dense", "image"])
-def test_dropout(build_float64, check_gradients, rate, training, shape):
-    layer = build_float64(Dropout(rate, rng=np.random.default_rng(5)), shape)
+@pytest.mark.parametrize("kit", KITS)
+def test_dropout(build_float64, check_gradients, rate, training, shape, kit):
+    layer = build_float64(kit.Dropout(rate, rng=np.random.default_rng(5)), shape)
     x = np.random.default_rng(1).standard_normal((3,) + shape)
-    check_gradients(layer, x, "Dropout", training=training)
+    check_gradients(layer, x, label(layer), training=training)
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numpygan.layers.conv2d as conv2d_module
-from numpygan import Sequential, gradcheck
+from numpygan import Sequential, fast, gradcheck
 from numpygan.gradcheck import numerical_gradient, pinned_kinks, relative_error
 from numpygan.layers import BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout, LeakyReLU, Tanh
 
@@ -71,10 +71,10 @@ def test_col2im_assigning_instead_of_adding_is_caught_in_conv2d(monkeypatch, ker
 
 @pytest.mark.parametrize("padding", ["same", "valid", 1])
 def test_phase_taps_in_forward_order_are_caught_in_conv2d_transpose(monkeypatch, padding):
-    """Conv2DTranspose's forward runs each phase's taps in reverse order (block offset u = T−1−t); in
-    forward order the forward is no longer the adjoint its backward assumes."""
-    model = float64_model([Conv2DTranspose(2, 4, 2, padding)], (4, 4, 3))
-    correct = Conv2DTranspose._phase_kernel
+    """The fast Conv2DTranspose's forward runs each phase's taps in reverse order (block offset u = T−1−t);
+    in forward order the forward is no longer the adjoint its backward assumes."""
+    model = float64_model([fast.Conv2DTranspose(2, 4, 2, padding)], (4, 4, 3))
+    correct = fast.Conv2DTranspose._phase_kernel
 
     def phase_kernel_unreversed(layer):
         th, tw = layer.taps_per_phase
@@ -83,7 +83,7 @@ def test_phase_taps_in_forward_order_are_caught_in_conv2d_transpose(monkeypatch,
         taps[...] = taps.reshape(th, tw, layer.input_shape[2], -1)[::-1, ::-1].reshape(taps.shape)
         return phased
 
-    monkeypatch.setattr(Conv2DTranspose, "_phase_kernel", phase_kernel_unreversed)
+    monkeypatch.setattr(fast.Conv2DTranspose, "_phase_kernel", phase_kernel_unreversed)
     report = gradcheck(model, np.random.default_rng(0).standard_normal((2, 4, 4, 3)))
     assert report.max_rel_error > CAUGHT
 

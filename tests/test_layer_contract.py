@@ -1,4 +1,4 @@
-"""The rules every layer keeps (numpygan/layers/base.py), checked for every layer type:
+"""The rules every layer keeps (numpygan/layers/base.py), checked for every layer type and every fast twin:
 
 * parameter gradients accumulate across backward passes; ``zero_grad`` resets them;
 * neither the input nor the upstream gradient is ever written to (both passed read-only);
@@ -8,6 +8,7 @@
 import numpy as np
 import pytest
 
+from numpygan import fast
 from numpygan.layers import (BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout, Flatten, LeakyReLU,
                              ReLU, Reshape, Sigmoid, Tanh)
 
@@ -28,9 +29,19 @@ LAYERS = {
     "conv2d_transpose_output_padding": (lambda: Conv2DTranspose(3, 3, 2, "valid", output_padding=1), (4, 4, 2)),
     "batchnorm_dense": (BatchNormalization, (5,)),
     "batchnorm_image": (BatchNormalization, (4, 4, 3)),
+    "fast_dense": (lambda: fast.Dense(4), (5,)),
+    "fast_leaky_relu": (lambda: fast.LeakyReLU(0.2), (6,)),
+    "fast_relu": (fast.ReLU, (2, 3, 2)),
+    "fast_sigmoid": (fast.Sigmoid, (6,)),
+    "fast_dropout": (lambda: fast.Dropout(0.5, rng=np.random.default_rng(0)), (6,)),
+    "fast_conv2d": (lambda: fast.Conv2D(4, 3, 2, "same"), (7, 7, 2)),
+    "fast_conv2d_more_channels_than_filters": (lambda: fast.Conv2D(1, 3, 1, "same"), (6, 6, 4)),
+    "fast_conv2d_transpose": (lambda: fast.Conv2DTranspose(2, 4, 2, "same"), (4, 4, 3)),
+    "fast_conv2d_transpose_output_padding": (lambda: fast.Conv2DTranspose(3, 3, 2, "valid", output_padding=1),
+                                             (4, 4, 2)),
 }
-WITH_PARAMETERS = [name for name in LAYERS if name not in
-                   {"leaky_relu", "relu", "sigmoid", "tanh", "dropout", "reshape", "flatten"}]
+WITHOUT_PARAMETERS = {"leaky_relu", "relu", "sigmoid", "tanh", "dropout", "reshape", "flatten"}
+WITH_PARAMETERS = [name for name in LAYERS if name.removeprefix("fast_") not in WITHOUT_PARAMETERS]
 
 
 def make(name, dtype=np.float64, seed=0):

@@ -1,12 +1,26 @@
-"""Adam and SGD: the first steps against arithmetic written out by hand."""
+"""Adam and SGD: the first steps against arithmetic written out by hand.
+
+Every test runs twice: on the reference optimizers (``numpygan.optimizers``) and on
+their fast twins (``numpygan.fast``), through the module names ``Adam`` and ``SGD``.
+"""
 
 import math
+import sys
 
 import numpy as np
 import pytest
 
-from numpygan import Parameter
+from numpygan import Parameter, fast, optimizers
 from numpygan.optimizers import SGD, Adam
+
+
+@pytest.fixture(autouse=True, params=[optimizers, fast], ids=["reference", "fast"])
+def kit(request, monkeypatch):
+    """Point this module's ``Adam`` and ``SGD`` at the reference classes or at the fast twins."""
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "Adam", request.param.Adam)
+    monkeypatch.setattr(module, "SGD", request.param.SGD)
+    return request.param
 
 
 def parameter(values, dtype=np.float64):
@@ -183,26 +197,6 @@ def test_adam_bias_correction_makes_the_first_step_lr_sized():
     opt.step()
     np.testing.assert_allclose(p.value, -2e-4 * g / (np.abs(g) + 1e-8), rtol=1e-12)
     assert math.isclose(abs(p.value[2]), 2e-4, rel_tol=1e-10)
-
-
-@pytest.mark.parametrize("make", [lambda ps: Adam(ps, lr=0.01), lambda ps: SGD(ps, lr=0.1, momentum=0.5, nesterov=True)],
-                         ids=["adam", "sgd_nesterov"])
-def test_update_in_blocks_equals_whole_array_update(make):
-    """Parameters larger than block_size are updated block by block: the result must not depend on the blocking."""
-    rng = np.random.default_rng(3)
-    values, grads = rng.standard_normal((2, 3, 70001))
-    results = []
-    for block_size in (3 * 70001, 1000, 4096):
-        p = Parameter(values.copy())
-        opt = make({"w": p})
-        opt.block_size = block_size
-        for step in range(3):
-            opt.zero_grad()
-            p.add_grad(grads * (step + 1))
-            opt.step()
-        results.append(p.value.copy())
-    np.testing.assert_array_equal(results[1], results[0])
-    np.testing.assert_array_equal(results[2], results[0])
 
 
 def test_a_parameter_without_gradient_since_zero_grad_gets_a_zero_gradient():

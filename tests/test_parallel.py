@@ -1,15 +1,15 @@
-"""numpygan.parallel: element-wise passes split by rows over threads give exactly the serial result."""
+"""numpygan.runtime.parallel: element-wise passes split by rows over threads give exactly the serial result."""
 
 import threading
 
 import numpy as np
 import pytest
 
-from numpygan import parallel
-from numpygan.layers import Conv2D, Conv2DTranspose, Dropout, LeakyReLU
-from numpygan.layers.im2col import im2col, pad_images
-from numpygan.optimizers import SGD, Adam
+from numpygan.fast import SGD, Adam, Conv2D, Conv2DTranspose, Dropout, LeakyReLU
+from numpygan.fast.im2col import col2im, im2col
+from numpygan.layers import im2col as reference
 from numpygan.parameter import Parameter
+from numpygan.runtime import parallel
 
 LARGE = 4 * parallel.MIN_BLOCK   # elements: enough for up to four blocks
 
@@ -133,18 +133,18 @@ def test_dropout_gives_the_same_mask_on_several_threads(threads):
         np.testing.assert_array_equal(a, b)
 
 
-def test_im2col_and_padding_on_several_threads(threads):
+def test_im2col_and_col2im_on_several_threads(threads):
     x = np.random.default_rng(0).standard_normal((16, 28, 28, 96)).astype(np.float32)
 
     def run():
-        return [pad_images(x, (1, 2, 0, 3)), im2col(x, (3, 3), (2, 2), (1, 1, 1, 1), (14, 14))]
+        cols = im2col(x, (3, 3), (2, 2), (1, 2, 0, 3), (14, 14))
+        return [cols, col2im(cols, x.shape, (2, 2), (1, 2, 0, 3))]
 
     serial, split = _serial_and_parallel(threads, run)
     for a, b in zip(serial, split):
         np.testing.assert_array_equal(a, b)
-    padded = serial[0]
-    assert padded[:, :1].sum() == 0 and padded[:, -2:].sum() == 0 and padded[:, :, -3:].sum() == 0
-    np.testing.assert_array_equal(padded[:, 1:29, 0:28], x)
+    np.testing.assert_array_equal(serial[0], reference.im2col(x, (3, 3), (2, 2), (1, 2, 0, 3), (14, 14)))
+    np.testing.assert_array_equal(serial[1], reference.col2im(serial[0], x.shape, (2, 2), (1, 2, 0, 3)))
 
 
 @pytest.mark.parametrize("make", [lambda ps: Adam(ps, lr=0.01), lambda ps: SGD(ps, lr=0.1, momentum=0.9)],
@@ -167,7 +167,7 @@ def test_optimizer_step_on_several_threads(threads, make):
 
 
 def test_blas_threads_sets_and_restores_the_element_wise_count(threads):
-    from numpygan.training import blas_threads
+    from numpygan.runtime import blas_threads
 
     threads(3)
     with blas_threads(2):

@@ -9,8 +9,9 @@ import pytest
 from numpygan import Sequential
 from numpygan.layers import BatchNormalization, Dense, Dropout, LeakyReLU, ReLU
 from numpygan.optimizers import SGD
-from numpygan.training import (GANTrainer, NonFiniteLossError, TrainConfig, blas_threads, build_gan, get_objective,
-                               load_checkpoint, preset, sample_latent, train)
+from numpygan.runtime import blas_threads
+from numpygan.training import (GANTrainer, NonFiniteLossError, TrainConfig, build_gan, get_objective, load_checkpoint,
+                               preset, sample_latent, train)
 
 RING_MODES = 8
 RING_RADIUS = 2.0
@@ -369,7 +370,7 @@ def test_sample_latent():
 
 
 def test_keep_freed_memory_accepts_a_limit_and_refuses_nonsense():
-    from numpygan.training import keep_freed_memory
+    from numpygan.runtime import keep_freed_memory
 
     assert keep_freed_memory(1 << 30) in (True, False)  # False only without glibc
     with pytest.raises(ValueError, match="argument 'limit' must be a positive int"):

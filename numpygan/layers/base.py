@@ -10,10 +10,11 @@ backward — never forward twice and backward twice.
 Rules every layer keeps:
 
 * the upstream gradient ``grad_out`` is never written to;
-* ``backward(grad_out, need_input_grad=False)`` (layers with parameters) tells
-  the layer that nobody will use dL/dx — it is the first layer of a network fed
-  with data — so it may skip that product and return None;
-* parameter gradients are accumulated (``Parameter.add_grad``/``add_grad_matmul``: grad += term);
+* every layer's backward has the signature ``backward(grad_out, need_input_grad=True)``;
+  ``need_input_grad=False`` tells the layer that nobody will use dL/dx — it is
+  the first layer of a network fed with data — so a layer with parameters may
+  skip that product and return None (layers without parameters ignore it);
+* parameter gradients are accumulated (``Parameter.grad += term``);
   ``zero_grad()`` is the explicit reset;
 * arrays are allocated with the input's dtype (float32 in training, float64 in gradchecks);
 * bad input raises before any work is done, naming the layer, the argument,

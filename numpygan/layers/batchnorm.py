@@ -77,8 +77,8 @@ class BatchNormalization(Layer):
         self._check_grad(grad_out)
         axes = tuple(range(grad_out.ndim - 1))
         if self.trainable:
-            self.gamma.add_grad((grad_out * self.x_hat).sum(axis=axes))
-            self.beta.add_grad(grad_out.sum(axis=axes))
+            self.gamma.grad += (grad_out * self.x_hat).sum(axis=axes)    # dγ = Σ dL/dy · x̂
+            self.beta.grad += grad_out.sum(axis=axes)                    # dβ = Σ dL/dy
         if not need_input_grad:
             return None
         g_hat = grad_out * self.gamma.value

@@ -6,7 +6,7 @@ from .. import initializers
 from ..parameter import Parameter
 from ._conv_args import pair
 from .base import Layer
-from .im2col import col2im, conv_output_size, im2col, resolve_padding, spread_taps, sum_taps
+from .im2col import col2im, conv_output_size, im2col, resolve_padding
 
 
 class Conv2D(Layer):
@@ -17,19 +17,12 @@ class Conv2D(Layer):
     ``padding``: 'valid' (none), 'same' (Keras rule: Ho = ceil(H / sh), the odd
     pixel of padding after), an int, or (ph, pw).
 
-    As one GEMM on the im2col matrix X (N·Ho·Wo, kh·kw·C) and K as (kh·kw·C, F):
+    As one GEMM on the im2col matrix X (N·Ho·Wo, kh·kw·C) and K as (kh·kw·C, F),
+    with G = dL/dy as (N·Ho·Wo, F):
         forward   Y  = X K + b
         backward  dK = Xᵀ G,   db = Σ_rows G,   dX = G Kᵀ,   dx = col2im(dX)
-    where G = dL/dy as (N·Ho·Wo, F). X is kept from the forward for dK.
-
-    With fewer filters than input channels (e.g. the DCGAN generator's last
-    Conv2D(1, 7×7) on 128 channels) X is huge (N·Ho·Wo × 49·128) and mostly
-    copies; the same sum is then grouped per input pixel and kernel tap instead,
-    with Kt = K as (kh·kw·F, C) (Conv2DTranspose's layout) and x as (N·H·W, C):
-        forward   P = Kt xᵀ,   y = sum_taps(P) + b     (P: every tap times every pixel)
-        backward  dP = spread_taps(G),   dK = dP x,   dx = dPᵀ Kt
-    ``method`` says which grouping the layer uses ('im2col' or 'taps'): the one
-    whose intermediate matrix is smaller.
+    X is kept from the forward for dK. (``numpygan.fast.Conv2D`` computes the
+    same function with threaded copies, and per kernel tap when that is smaller.)
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
@@ -63,11 +56,6 @@ class Conv2D(Layer):
             )
         ho = conv_output_size(h, kh, self.strides[0], top, bottom)
         wo = conv_output_size(w, kw, self.strides[1], left, right)
-        # intermediate sizes per sample and tap: im2col's X has C values per output
-        # pixel, the per-tap parts have F values per input pixel
-        by_windows = ho * wo * input_shape[2]
-        by_taps = h * w * self.filters
-        self.method = "taps" if by_taps < by_windows else "im2col"
         return (ho, wo, self.filters)
 
     def build(self, input_shape, rng=None, dtype=np.float32):
@@ -84,58 +72,28 @@ class Conv2D(Layer):
             return {}
         return {"kernel": self.kernel, "bias": self.bias} if self.use_bias else {"kernel": self.kernel}
 
-    def _kernel_by_taps(self):
-        """K (kh, kw, C, F) as Kt (kh·kw·F, C): one row of channel weights per tap and filter."""
-        return self.kernel.value.transpose(0, 1, 3, 2).reshape(-1, self.input_shape[2])
-
     def forward(self, x, training=False):
         self._check_input(x)
         n = x.shape[0]
         ho, wo, f = self.output_shape
-        if self.method == "taps":
-            self.x, self.cols = x, None
-            h, w, c = self.input_shape
-            kh, kw = self.kernel_size
-            parts = (self._kernel_by_taps() @ x.reshape(-1, c).T).reshape(kh, kw, f, n, h, w)
-            # tap-major and channels-last, (kh, kw, N, H, W, F): a view when F = 1, one copy otherwise
-            parts = np.ascontiguousarray(parts.transpose(0, 1, 3, 4, 5, 2))
-            y = sum_taps(parts, self.strides, self.pads, (ho, wo))
-        else:
-            self.x = None
-            self.cols = im2col(x, self.kernel_size, self.strides, self.pads, (ho, wo))  # (N, Ho, Wo, kh, kw, C)
-            y = (self.cols.reshape(n * ho * wo, -1) @ self.kernel.value.reshape(-1, f)).reshape(n, ho, wo, f)
+        self.cols = im2col(x, self.kernel_size, self.strides, self.pads, (ho, wo))  # (N, Ho, Wo, kh, kw, C)
+        X = self.cols.reshape(n * ho * wo, -1)                                      # (N·Ho·Wo, kh·kw·C)
+        y = X @ self.kernel.value.reshape(-1, f)                                    # Y = X K
         if self.use_bias:
-            y += self.bias.value
-        return self._remember_output(y)
+            y += self.bias.value                                                    #   + b
+        return self._remember_output(y.reshape(n, ho, wo, f))
 
     def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)
-        if self.method == "taps":
-            return self._backward_by_taps(grad_out, need_input_grad)
         f = self.filters
-        g = grad_out.reshape(-1, f)                               # (N·Ho·Wo, F)
-        cols = self.cols.reshape(g.shape[0], -1)                  # (N·Ho·Wo, kh·kw·C)
+        G = grad_out.reshape(-1, f)                                   # (N·Ho·Wo, F)
+        X = self.cols.reshape(G.shape[0], -1)                         # (N·Ho·Wo, kh·kw·C)
         if self.trainable:
-            self.kernel.add_grad_matmul(cols.T, g)
+            self.kernel.grad += (X.T @ G).reshape(self.kernel.shape)  # dK = Xᵀ G
             if self.use_bias:
-                self.bias.add_grad(g.sum(axis=0))
+                self.bias.grad += G.sum(axis=0)                       # db = Σ_rows G
         if not need_input_grad:
             return None
-        dcols = (g @ self.kernel.value.reshape(-1, f).T).reshape(self.cols.shape)
-        return col2im(dcols, (grad_out.shape[0],) + self.input_shape, self.strides, self.pads)
-
-    def _backward_by_taps(self, grad_out, need_input_grad):
-        n = grad_out.shape[0]
-        h, w, c = self.input_shape
-        (kh, kw), f = self.kernel_size, self.filters
-        dparts = spread_taps(grad_out, (h, w), self.kernel_size, self.strides, self.pads)
-        # as (kh·kw·F, N·H·W) to meet Kt (a view when F = 1)
-        dparts = dparts.transpose(0, 1, 5, 2, 3, 4).reshape(kh * kw * f, -1)
-        if self.trainable:
-            dk = dparts @ self.x.reshape(-1, c)                   # (kh·kw·F, C)
-            self.kernel.add_grad(dk.reshape(kh, kw, f, c).transpose(0, 1, 3, 2))
-            if self.use_bias:
-                self.bias.add_grad(grad_out.sum(axis=(0, 1, 2)))
-        if not need_input_grad:
-            return None
-        return (dparts.T @ self._kernel_by_taps()).reshape(n, h, w, c)
+        dX = G @ self.kernel.value.reshape(-1, f).T                   # dX = G Kᵀ
+        return col2im(dX.reshape(self.cols.shape), (grad_out.shape[0],) + self.input_shape,
+                      self.strides, self.pads)                        # dx = col2im(dX)

@@ -59,9 +59,9 @@ class Dense(Layer):
     def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)
         if self.trainable:
-            self.kernel.add_grad_matmul(self.x.T, grad_out)      # dL/dW += xᵀ G
+            self.kernel.grad += self.x.T @ grad_out              # dL/dW += xᵀ G
             if self.use_bias:
-                self.bias.add_grad(grad_out.sum(axis=0))           # dL/db += Σ_n G[n]
+                self.bias.grad += grad_out.sum(axis=0)             # dL/db += Σ_n G[n]
         if not need_input_grad:
             return None
-        return grad_out @ self.kernel.value.T
+        return grad_out @ self.kernel.value.T                   # dL/dx = G Wᵀ

@@ -14,28 +14,14 @@ pixels they came from. Windows overlap when k > s, so the adds must accumulate:
 It loops over the kh·kw kernel offsets only; each iteration is one strided,
 vectorised add over the whole batch and all windows.
 
-The same sum can be grouped the other way round: first every input pixel's
-product with every kernel tap (a, b), parts[a, b, n, p, q, f], then for each
-output pixel the one part of each tap that its window picks up:
-
-    y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a, j·sw + b, f]       (sum_taps)
-
-with the adjoint that hands each output gradient back to those parts
-(spread_taps). Neither builds the padded image: a tap that falls on padding
-for some outputs simply skips them (tap_range). Conv2D uses this grouping when
-it has fewer filters than input channels: its intermediate is then smaller than
-the im2col matrix.
-
-The large copies (padding, the im2col matrix) run in row blocks on several
-threads (``numpygan.parallel``).
+The fast twins (``numpygan.fast``) run these copies in row blocks on several
+threads and add a second grouping of the same sum (per kernel tap).
 """
 
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-
-from ..parallel import map_rows
 
 
 def same_padding(size, kernel, stride):
@@ -72,16 +58,7 @@ def pad_images(x, pads):
     top, bottom, left, right = pads
     if top == bottom == left == right == 0:
         return x
-    *lead, h, w, c = x.shape
-    xp = np.empty((*lead, h + top + bottom, w + left + right, c), dtype=x.dtype)
-    # zeros in the border strips only, the image copied into the middle;
-    # explicit end indices: a slice like [top:-bottom] would be empty when bottom == 0
-    xp[..., :top, :, :] = 0
-    xp[..., top + h:, :, :] = 0
-    xp[..., top:top + h, :left, :] = 0
-    xp[..., top:top + h, left + w:, :] = 0
-    map_rows(np.copyto, xp[..., top:top + h, left:left + w, :], x)
-    return xp
+    return np.pad(x, [(0, 0)] * (x.ndim - 3) + [(top, bottom), (left, right), (0, 0)])
 
 
 def im2col(x, kernel_hw, strides, pads, out_hw, out=None):
@@ -101,27 +78,23 @@ def im2col(x, kernel_hw, strides, pads, out_hw, out=None):
         out = np.empty(windows.shape, dtype=x.dtype)
     elif out.shape != windows.shape:
         raise ValueError(f"im2col: argument 'out' expected shape {windows.shape}, received {out.shape}")
-    map_rows(np.copyto, out, windows)
+    np.copyto(out, windows)
     return out
 
 
-def col2im(cols, image_shape, strides, pads):
+def col2im(cols, image_shape, strides, pads, out=None):
     """Adjoint of im2col: (N, Ho, Wo, kh, kw, C) → (N, H, W, C), overlapping windows summed.
 
     Window values that fell on the zero padding have nowhere to go and are
-    dropped (``tap_slices``), so the padded image is never built.
+    dropped (``tap_slices``), so the padded image is never built. ``out``: an
+    array of ``image_shape`` to write into (its contents are overwritten).
     """
     n, ho, wo, kh, kw, c = cols.shape
     _, h, w, _ = image_shape
-    taps = tap_slices((h, w), (ho, wo), (kh, kw), strides, pads)
-
-    def add_windows(cols, x):       # one block of images
-        x[...] = 0
-        for a, b, rows_out, cols_out, rows_in, cols_in in taps:
-            x[:, rows_in, cols_in] += cols[:, rows_out, cols_out, a, b]
-
-    x = np.empty((n, h, w, c), dtype=cols.dtype)
-    map_rows(add_windows, cols, x)
+    x = np.empty((n, h, w, c), dtype=cols.dtype) if out is None else out
+    x[...] = 0
+    for a, b, rows_out, cols_out, rows_in, cols_in in tap_slices((h, w), (ho, wo), (kh, kw), strides, pads):
+        x[:, rows_in, cols_in] += cols[:, rows_out, cols_out, a, b]
     return x
 
 
@@ -153,45 +126,3 @@ def tap_slices(image_hw, out_hw, kernel_hw, strides, pads):
             cols_out, cols_in = tap_range(w, wo, b, sw, left)
             slices.append((a, b, rows_out, cols_out, rows_in, cols_in))
     return slices
-
-
-def sum_taps(parts, strides, pads, out_hw):
-    """y[n, i, j, f] = Σ_{a,b} parts[a, b, n, i·sh + a − top, j·sw + b − left, f]:  (kh, kw, N, H, W, F) → (N, Ho, Wo, F).
-
-    ``parts`` is indexed by kernel tap (a, b) and image pixel (p, q); each output
-    pixel sums, over the taps, the part its window reads at that tap. A window
-    reading the zero padding adds nothing, so each tap adds only to the outputs
-    whose window finds image pixels there (``tap_slices``): the padded image is
-    never built. Tap-major, so each tap's parts are one contiguous block.
-    """
-    kh, kw, n, h, w, f = parts.shape
-    taps = tap_slices((h, w), out_hw, (kh, kw), strides, pads)
-
-    def add_taps(parts, y):         # one block of images; parts batch-first here
-        y[...] = 0
-        for a, b, rows_out, cols_out, rows_in, cols_in in taps:
-            y[:, rows_out, cols_out] += parts[:, a, b, rows_in, cols_in]
-
-    y = np.empty((n, *out_hw, f), dtype=parts.dtype)
-    map_rows(add_taps, parts.transpose(2, 0, 1, 3, 4, 5), y)
-    return y
-
-
-def spread_taps(grad, image_hw, kernel_hw, strides, pads):
-    """Adjoint of sum_taps: (N, Ho, Wo, F) → (kh, kw, N, H, W, F), zero where no window reads.
-
-    dparts[a, b, n, i·sh + a − top, j·sw + b − left, f] = grad[n, i, j, f]; for a
-    fixed tap distinct outputs i read distinct pixels, so each slot is written by
-    one (i, j) at most and plain assignment suffices.
-    """
-    n, ho, wo, f = grad.shape
-    taps = tap_slices(image_hw, (ho, wo), kernel_hw, strides, pads)
-
-    def copy_taps(dparts, grad):    # one block of images; dparts batch-first here
-        dparts[...] = 0
-        for a, b, rows_out, cols_out, rows_in, cols_in in taps:
-            dparts[:, a, b, rows_in, cols_in] = grad[:, rows_out, cols_out]
-
-    dparts = np.empty((*kernel_hw, n, *image_hw, f), dtype=grad.dtype)
-    map_rows(copy_taps, dparts.transpose(2, 0, 1, 3, 4, 5), grad)
-    return dparts

@@ -25,7 +25,7 @@ class Reshape(Layer):
         self._check_input(x)
         return self._remember_output(x.reshape((x.shape[0],) + self.output_shape))
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         self._check_grad(grad_out)
         return grad_out.reshape((grad_out.shape[0],) + self.input_shape)
 

@@ -39,9 +39,8 @@ from scipy.special import softmax
 
 from ..data import load_dataset, resolve_cache_dir
 from ..io import load_npz, save_npz_atomic
-from ..layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, ReLU
 from ..losses import SparseCategoricalCrossentropy
-from ..optimizers import Adam
+from ..models import adam, layers_for
 from ..sequential import Sequential
 from ._checks import check_images, check_positive_int
 
@@ -68,14 +67,17 @@ def canonical_dataset(dataset):
 
 
 def build_classifier(seed=0, dtype=np.float32):
-    """The untrained CNN (see the module docstring), weights drawn from ``seed``."""
+    """The untrained CNN (see the module docstring), weights drawn from ``seed``; fast twins unless
+    ``numpygan.use_reference_layers()``."""
+    nn = layers_for()
     layers = []
     for filters in (32, 64, 128):
-        layers += [Conv2D(filters, 3, strides=2, padding="same", use_bias=False), BatchNormalization(), ReLU()]
+        layers += [nn.Conv2D(filters, 3, strides=2, padding="same", use_bias=False), nn.BatchNormalization(),
+                   nn.ReLU()]
     layers += [
-        Flatten(), Dropout(0.3),
-        Dense(FEATURE_DIM), ReLU(),
-        Dropout(0.3), Dense(NUM_CLASSES),
+        nn.Flatten(), nn.Dropout(0.3),
+        nn.Dense(FEATURE_DIM), nn.ReLU(),
+        nn.Dropout(0.3), nn.Dense(NUM_CLASSES),
     ]
     return Sequential(layers, input_shape=(28, 28, 1), seed=seed, dtype=dtype, name="classifier")
 
@@ -281,7 +283,7 @@ def train_classifier(dataset, epochs=None, batch_size=DEFAULT_BATCH_SIZE, lr=DEF
 
     settings = {"epochs": epochs, "batch_size": batch_size, "lr": float(lr), "seed": seed, "n_train": x.shape[0]}
     model = build_classifier(seed=seed)
-    optimizer = Adam(model.parameters(), lr=lr, beta_1=0.9, beta_2=0.999)
+    optimizer = adam(model.parameters(), lr=lr, beta_1=0.9, beta_2=0.999)
     loss_fn = SparseCategoricalCrossentropy()
     history, seconds, start_epoch = [], 0.0, 0
 

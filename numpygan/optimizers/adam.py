@@ -1,7 +1,5 @@
 """Adam (Kingma & Ba 2015)."""
 
-import math
-
 import numpy as np
 
 from .optimizer import Optimizer
@@ -10,18 +8,13 @@ from .optimizer import Optimizer
 class Adam(Optimizer):
     """For each parameter θ with gradient g, at step t = 1, 2, ...:
 
-        m ← β₁ m + (1 − β₁) g
-        v ← β₂ v + (1 − β₂) g²
-        m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
+        m ← β₁ m + (1 − β₁) g              (first moment: a moving mean of g)
+        v ← β₂ v + (1 − β₂) g²             (second moment: a moving mean of g²)
+        m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)   (bias corrections: m, v start at 0)
         θ ← θ − lr · m̂ / (√v̂ + ε)
 
-    Computed as θ ← θ − α · m / (√v + ε̂) with α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ) and
-    ε̂ = ε·√(1 − β₂ᵗ), the same number with the bias corrections folded into two
-    scalars, and the moments as m ← m + (1 − β₁)(g − m), v ← v + (1 − β₂)(g² − v):
-    twelve in-place passes with one preallocated scratch array per parameter
-    (``Optimizer`` runs it block by block). Defaults are the DCGAN
-    ones (lr 2e-4, β₁ 0.5). The scalars are Python floats, so NumPy keeps
-    float32 arrays in float32 (a NumPy float64 scalar would promote the pass).
+    Defaults are the DCGAN ones (lr 2e-4, β₁ 0.5). The hyperparameters are
+    Python floats, so NumPy keeps float32 arrays in float32.
     """
 
     slot_names = ("m", "v")
@@ -33,18 +26,10 @@ class Adam(Optimizer):
                 raise ValueError(f"Adam: argument '{arg}' must lie in [0, 1), received {value}")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
-    def _update_block(self, theta, g, m, v, scratch):
+    def _update(self, theta, g, m, v):
         b1, b2, t = self.beta_1, self.beta_2, self.iterations
-        correction_2 = math.sqrt(1 - b2 ** t)
-        np.subtract(g, m, out=scratch)
-        scratch *= 1 - b1
-        m += scratch
-        np.multiply(g, g, out=scratch)
-        scratch -= v
-        scratch *= 1 - b2
-        v += scratch
-        np.sqrt(v, out=scratch)
-        scratch += self.epsilon * correction_2
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.lr * correction_2 / (1 - b1 ** t)
-        theta -= scratch
+        m[...] = b1 * m + (1 - b1) * g
+        v[...] = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1 ** t)
+        v_hat = v / (1 - b2 ** t)
+        theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.epsilon)

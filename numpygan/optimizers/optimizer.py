@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from ..parallel import get_num_threads, map_rows
 from ..parameter import Parameter
 
 
@@ -13,19 +12,12 @@ class Optimizer:
     Per-parameter state (moments, velocities) lives in dicts keyed by the same
     names, so ``state_dict()`` can be saved next to the model's weights.
 
-    Subclasses write the update rule once, in ``_update_block(theta, g, *slots,
-    scratch)``, for flat float arrays. ``step()`` hands it blocks of
-    ``block_size`` elements: every pass over a block then runs in the CPU's cache
-    instead of streaming whole arrays through memory a dozen times (Adam on the
-    MLP GAN's 2.9M parameters: 7.4 ms whole-array, 6.3 ms in blocks of 32768).
-    A large parameter is split in halves (``numpygan.parallel.map_rows``) updated
-    on separate cores when more than one thread is allowed.
+    Subclasses write the update rule once, in ``_update(theta, g, *slots)``, for
+    one parameter's value, gradient and state arrays (``slot_names`` order);
+    ``step()`` applies it to every parameter.
     """
 
     slot_names = ()
-    block_size = 32768
-    parallel_block_size = 131072
-    """With several threads, larger blocks: each pass hands the GIL over less often."""
 
     def __init__(self, params, lr):
         if isinstance(params, dict):
@@ -40,8 +32,6 @@ class Optimizer:
         self.lr = float(lr)
         self.iterations = 0
         self.slots = {s: {n: np.zeros_like(p.value) for n, p in self.params.items()} for s in self.slot_names}
-        # scratch space reused by every step, so updates allocate nothing
-        self._scratch = {n: np.empty_like(p.value) for n, p in self.params.items()}
 
     def zero_grad(self):
         for p in self.params.values():
@@ -49,25 +39,11 @@ class Optimizer:
 
     def step(self):
         self.iterations += 1
-        for arrays in self._flat_arrays():
-            map_rows(self._update_in_blocks, *arrays)   # large parameters: halves on two cores
-
-    def _flat_arrays(self):
-        """Per parameter ``(theta, g, *slots, scratch)``, flattened (views) where all are contiguous."""
         for name, p in self.params.items():
-            arrays = (p.value, p.grad, *(self.slots[s][name] for s in self.slot_names), self._scratch[name])
-            if all(a.flags.c_contiguous for a in arrays):
-                arrays = tuple(a.reshape(-1) for a in arrays)
-            # else reshape(-1) would copy, and the in-place update would be lost: rows as they are
-            yield arrays
+            self._update(p.value, p.grad, *(self.slots[s][name] for s in self.slot_names))
 
-    def _update_in_blocks(self, *arrays):
-        """``_update_block`` on consecutive slices of aligned arrays, ``block_size`` elements each."""
-        block = self.block_size if get_num_threads() == 1 else self.parallel_block_size
-        for start in range(0, len(arrays[0]), block):
-            self._update_block(*(a[start:start + block] for a in arrays))
-
-    def _update_block(self, theta, g, *slots_and_scratch):
+    def _update(self, theta, g, *slots):
+        """Update ``theta`` (and the state arrays ``slots``) in place from the gradient ``g``."""
         raise NotImplementedError
 
     def state_dict(self):

@@ -1,7 +1,5 @@
 """Stochastic gradient descent with (optionally Nesterov) momentum."""
 
-import numpy as np
-
 from .optimizer import Optimizer
 
 
@@ -17,13 +15,9 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: argument 'momentum' must lie in [0, 1), received {momentum}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
-    def _update_block(self, theta, g, velocity, scratch):
-        np.multiply(g, self.lr, out=scratch)
-        velocity *= self.momentum
-        velocity -= scratch
+    def _update(self, theta, g, velocity):
+        velocity[...] = self.momentum * velocity - self.lr * g
         if self.nesterov:
-            theta -= scratch
-            np.multiply(velocity, self.momentum, out=scratch)
-            theta += scratch
+            theta += self.momentum * velocity - self.lr * g
         else:
             theta += velocity

@@ -25,8 +25,6 @@ from .gan_losses import BCEObjective, GANObjective, LSGANObjective, MinimaxObjec
 from .latent import sample_latent
 from .plots import image_grid, save_image_grid, save_loss_plot, save_progress_gif
 from .run import RunResult, train
-from .memory import keep_freed_memory
-from .threads import blas_threads, get_blas_threads, set_blas_threads
 from .trainer import HISTORY_KEYS, GANTrainer, NonFiniteLossError, TrainingInterrupted
 
 __all__ = [
@@ -37,6 +35,5 @@ __all__ = [
     "save_checkpoint", "load_checkpoint", "load_generator", "load_trainer", "restore_trainer",
     "Checkpoint", "CheckpointError",
     "image_grid", "save_image_grid", "save_loss_plot", "save_progress_gif",
-    "load_training_images", "select_rows", "HOLDOUT_ROWS", "blas_threads", "get_blas_threads",
-    "set_blas_threads", "keep_freed_memory",
+    "load_training_images", "select_rows", "HOLDOUT_ROWS",
 ]

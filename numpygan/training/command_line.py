@@ -9,11 +9,11 @@ import os
 import sys
 from pathlib import Path
 
+from ..models import use_reference_layers
+from ..runtime import blas_threads, keep_freed_memory
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import LATENT_DISTRIBUTIONS, LOSSES, MODELS, preset, preset_for
-from .memory import keep_freed_memory
 from .run import CHECKPOINT_NAME, train
-from .threads import blas_threads
 from .trainer import NonFiniteLossError
 
 # (config field, flag, type, help); store_true / store_false flags have type bool.
@@ -69,6 +69,9 @@ def add_train_arguments(parser, base, default_out, models=False):
                              "(default: $OPENBLAS_NUM_THREADS if set, "
                              "else 1, which is much faster when other programs share the cores; try 2+ on an "
                              "idle machine)")
+    parser.add_argument("--reference-layers", action="store_true",
+                        help="train with the reference layers and Adam (numpygan.layers, the plain math) instead "
+                             "of their fast twins (numpygan.fast): the same functions, slower")
     parser.add_argument("--out", default=None, help=f"output folder (default: {default_out})")
     parser.add_argument("--resume", nargs="?", const=True, default=None, metavar="CHECKPOINT",
                         help=f"continue a run: from CHECKPOINT, or from OUT/{CHECKPOINT_NAME} if none is given")
@@ -109,8 +112,8 @@ def run_from_args(args, base, default_out, prog, parser=None):
             config = base.replace(**changes)
         except (ValueError, TypeError) as err:
             _usage_error(parser, err)
-        keep_freed_memory()  # large activations reused, not page-faulted anew each step (see memory.py)
-        with blas_threads(threads):
+        keep_freed_memory()  # large activations reused, not page-faulted anew each step (runtime/memory.py)
+        with blas_threads(threads), use_reference_layers(getattr(args, "reference_layers", False)):
             result = train(config, out, resume=args.resume, overwrite=args.overwrite,
                            resume_hint=f"{prog} --out {out} --resume")
     except (CheckpointError, FileExistsError, FileNotFoundError, NonFiniteLossError, DatasetUnavailableError) as err:

@@ -208,8 +208,8 @@ def _real(config, name, lo=None, hi=None, lo_open=False, hi_open=False):
 # The reference runs. ``numpygan train`` and the examples start from these.
 PRESETS = {
     # The MLP GAN in its tutorial form on MNIST: tanh G, Dropout(0.3) in D only, real label 0.9,
-    # samples from the moving average of G's weights. 15 epochs of batch 64 (14,055 steps, ~30 ms
-    # each on one core) give clearly recognisable, varied digits in about 7 minutes (README).
+    # samples from the moving average of G's weights. 15 epochs of batch 64 (14,055 steps) give
+    # clearly recognisable, varied digits (README: quality and run time).
     "mlp_mnist": dict(model="mlp", dataset="mnist", output_activation="tanh", g_dropout=0.0, d_dropout=0.3,
                       batch_size=64, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, label_smoothing=0.1, ema_decay=0.999,
                       epochs=15),

@@ -8,10 +8,10 @@ import time
 
 import numpy as np
 
-from ..denormals import flush_denormals
+from ..runtime import flush_denormals
 from ..io import check_state_matches
 from ..layers import Sigmoid
-from ..optimizers import Adam
+from ..models import adam as Adam  # the fast twin unless numpygan.use_reference_layers()
 from .builders import spawn_generators
 from .config import TrainConfig
 from .gan_losses import get_objective
@@ -203,10 +203,9 @@ class GANTrainer:
         loss raises ``NonFiniteLossError`` before that update is applied.
 
         ``flush_denormal``: compute with subnormal floats as 0 while training
-        (``numpygan.denormals``; the mode before is restored on return). A trained
+        (``numpygan.runtime.denormals``; the mode before is restored on return). A trained
         generator's saturated outputs otherwise fill its gradients with subnormals,
-        and every product that reads them slows down (DCGAN at epoch 13, two
-        threads: 628–636 ms per step instead of 445–452).
+        and every product that reads them slows down (figures: benchmarks/README.md).
         """
         from tqdm.auto import tqdm
 

@@ -2,11 +2,9 @@
 
 Why a training run cares: OpenBLAS worker threads spin while they wait. When the
 cores are shared (other programs, other users), a two-thread product waits for a
-core that is busy elsewhere, and a step can become many times slower — on a
-2-core machine with three other busy processes an MLP-GAN step took 1,270 ms with
-2 threads and 78 ms with 1. On a quiet 2-core machine two threads are faster
-(MLP step 21 vs 30 ms, DCGAN 0.42 vs 0.70 s); ``blas_threads`` also sets the
-threads of the element-wise passes (``numpygan.parallel``).
+core that is busy elsewhere, and a step can become many times slower; on a quiet
+machine more threads are faster (figures: benchmarks/README.md). ``blas_threads``
+also sets the threads of the element-wise passes (``numpygan.runtime.parallel``).
 
 ``OPENBLAS_NUM_THREADS`` works only if set before NumPy is imported; this module
 changes the count afterwards by calling OpenBLAS's own setter in every OpenBLAS
@@ -17,7 +15,7 @@ possible (another BLAS, another OS) it does nothing and says so.
 import ctypes
 import os
 
-from .. import parallel
+from . import parallel
 
 # Setter and getter names, without and with the prefixes/suffixes of the builds NumPy and SciPy ship.
 _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
@@ -73,7 +71,7 @@ def set_blas_threads(n):
 
 class blas_threads:
     """``with blas_threads(n):`` run the block with ``n`` OpenBLAS threads, and ``n`` threads for
-    the element-wise passes (``numpygan.parallel``), then restore the previous counts.
+    the element-wise passes (``numpygan.runtime.parallel``), then restore the previous counts.
 
     ``n=None`` changes nothing.
     """

@@ -4,11 +4,9 @@ A float32 below 1.18e-38 in magnitude is *subnormal*. The CPU computes with it
 correctly but slowly: on x86 every vector multiply or add that reads or
 produces one takes a microcode assist of ~100 cycles. A trained DCGAN generator
 makes them: its sigmoid saturates on the background pixels, the gradients
-there are ~1e-30, and a few products later they are subnormal. At epoch 13 of
-``examples/dcgan_mnist.py`` a training step took 638–647 ms instead of 444–449
-for a fresh model with the same data (two threads; the 14→28 transposed
-convolution's backward 305 instead of 134 ms); with denormals flushed it took
-442–444. A contribution below 1e-38 to a weight update changes nothing that a
+there are ~1e-30, and a few products later they are subnormal; its training
+steps then slow down by about half (figures: benchmarks/README.md, "Subnormal
+floats"). A contribution below 1e-38 to a weight update changes nothing that a
 float32 weight can hold, so deep-learning frameworks train this way
 (TensorFlow sets the mode in its thread pools; PyTorch offers
 ``torch.set_flush_denormal``).
@@ -25,7 +23,7 @@ subnormal is 0) and DAZ (a subnormal input is read as 0), through C's
 starts with a copy of its creator's. So the mode is set on the calling thread,
 and the threads that do numpygan's work on its behalf are restarted from it:
 OpenBLAS's workers (``blas_thread_shutdown_``; OpenBLAS starts new ones at the
-next threaded product) and ``numpygan.parallel``'s pool. Supported: Linux with
+next threaded product) and ``numpygan.runtime.parallel``'s pool. Supported: Linux with
 glibc on x86-64. Elsewhere ``set_flush_denormal`` changes nothing and returns
 False; a BLAS other than OpenBLAS keeps its threads (their share of each
 product then runs in the old mode).
@@ -84,7 +82,7 @@ def get_flush_denormal():
 
 def set_flush_denormal(mode):
     """Flush subnormal floats to zero (``mode`` True) or compute with them (False), on the calling
-    thread and the BLAS and ``numpygan.parallel`` threads working for it.
+    thread and the BLAS and ``numpygan.runtime.parallel`` threads working for it.
 
     Returns True if the mode is now ``mode``, False where this platform is not supported
     (nothing is changed then).
@@ -128,7 +126,7 @@ def _restart_worker_threads():
 
 def _openblas_shutdowns():
     """``blas_thread_shutdown_`` of every OpenBLAS library loaded in this process (NumPy's, SciPy's)."""
-    from .training.threads import loaded_openblas   # here, not above: training imports this module
+    from .blas import loaded_openblas   # here, not above: blas imports parallel, as this module does
 
     functions = []
     for path in loaded_openblas():

@@ -1,9 +1,9 @@
 """Element-wise work on several cores.
 
 NumPy runs every ufunc (``np.maximum``, ``np.multiply``, a strided copy) on one
-thread, while its BLAS runs the matrix products on all of them. In a DCGAN step
-with two threads the element-wise passes over the 50 MB activation arrays took
-~230 of 578 ms (cProfile), all of it on one core. A ufunc releases the GIL while it loops, so
+thread, while its BLAS runs the matrix products on all of them; with two threads
+the element-wise passes over a DCGAN step's large activation arrays then take a
+large share of the step on one core (benchmarks/README.md). A ufunc releases the GIL while it loops, so
 the same pass split into row blocks on a few Python threads runs on that many
 cores at once.
 
@@ -20,7 +20,7 @@ How many threads: ``set_num_threads(n)``; until it is called, the count the
 environment gives BLAS (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``,
 ``MKL_NUM_THREADS``), else the number of cores. ``numpygan train --threads N``
 sets both. Element-wise threads need the cores that BLAS's own threads hold
-while they wait for the next product; ``numpygan/__init__.py`` therefore
+while they wait for the next product; ``numpygan/runtime/__init__.py`` therefore
 shortens OpenBLAS's busy-wait (``OPENBLAS_THREAD_TIMEOUT``) when it is
 imported before NumPy.
 """
@@ -58,7 +58,7 @@ def set_num_threads(n):
 def restart_threads():
     """Stop the pool's threads; the next ``map_rows`` starts new ones from the thread that calls it.
 
-    A new thread copies its creator's floating-point mode (``numpygan.denormals``),
+    A new thread copies its creator's floating-point mode (``numpygan.runtime.denormals``),
     so a changed mode reaches the pool this way. Call it between passes, not during one.
     """
     global _pool

@@ -4,13 +4,10 @@ Why a training run cares: glibc's malloc serves every request above its mmap
 threshold (which it raises by itself, but never past 32 MB) straight from the
 kernel, and unmaps it on free. A DCGAN step allocates and frees dozens of arrays
 of 50–200 MB (activations of shape (128, 28, 28, 128), im2col matrices), so every
-one of them is page-faulted and zeroed by the kernel again: a 57-minute DCGAN run
-spent 11 minutes in the kernel. With the threshold raised, such arrays come from
-malloc's heap, and a freed block is reused by the next array of that size.
-
-Measured, the DCGAN preset's step on one thread: 892 → 815 ms (kernel time per
-7 steps 2.48 → 0.31 s); peak memory 621 → 681 MB, since freed memory stays with
-the process until it exits.
+one of them is page-faulted and zeroed by the kernel again. With the threshold raised, such arrays come from
+malloc's heap, and a freed block is reused by the next array of that size. The
+price is a higher peak memory, since freed memory stays with the process until
+it exits (figures: benchmarks/README.md).
 """
 
 import ctypes

@@ -68,7 +68,7 @@ def save_scatter(panels, path, title):
 
     cols = min(5, len(panels))
     rows = -(-len(panels) // cols)
-    fig = Figure(figsize=(2.4 * cols, 2.5 * rows + 0.4), dpi=100)
+    fig = Figure(figsize=(2.4 * cols, 2.5 * rows + 0.6), dpi=100)
     FigureCanvasAgg(fig)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     centres = ring_centres(MODES, RADIUS)
@@ -85,7 +85,7 @@ def save_scatter(panels, path, title):
         ax.set_yticks([])
         ax.set_title(label, fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / fig.get_figheight(), wspace=0.05,
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.6 / fig.get_figheight(), wspace=0.05,
                         hspace=0.25)
     _atomic_save(path, lambda f: fig.savefig(f, format="png"))
     return str(path)
@@ -110,7 +110,7 @@ def run_experiment(losses, seeds, steps, out, batch_size=256, lr=1e-3, latent_di
             panels.append((f"seed {seed}: {quality.modes_covered}/8, {quality.high_quality_fraction:.0%}", samples))
             log(f"{loss:>13s} seed {seed:2d}: {quality}  ({time.perf_counter() - start:.1f} s)")
         save_scatter(panels, Path(out) / f"ring_{loss.replace('-', '_')}.png",
-                     f"{loss}: {steps} steps, batch {batch_size}; modes covered / high-quality share per seed")
+                     f"{loss}, {steps} steps of batch {batch_size}\n(per seed: modes covered, high-quality share)")
     return results
 
 

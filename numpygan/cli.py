@@ -3,6 +3,7 @@
 ::
 
     numpygan train --model mlp|dcgan --dataset mnist|fashion [--epochs N --batch-size B ...] [--resume]
+    numpygan train --preset mlp_mnist_lsgan [...]   (a reference run by name: numpygan.training.PRESETS)
     numpygan sample CHECKPOINT -n 64 -o grid.png [--seed S]
     numpygan data fetch mnist|fashion|all          (numpygan.data.cli)
     numpygan evaluate ...                          (numpygan.metrics.cli, when installed)

@@ -106,6 +106,18 @@ def step_gradients(trainer, step, *args):
     return grads
 
 
+def worst_error(loss, model, prefix, grads, models):
+    """Max relative error of ``grads[prefix/name]`` against central differences of ``loss()`` over every
+    element of ``model``'s parameters, with the kinks of ``models`` pinned at the unperturbed point."""
+    loss()
+    errors = []
+    with pinned_kinks(*models):
+        for name, p in model.parameters().items():
+            numeric, _ = numerical_gradient(loss, p.value)
+            errors.append(relative_error(grads[f"{prefix}/{name}"].reshape(-1), numeric).max())
+    return max(errors)
+
+
 @pytest.mark.parametrize("loss", ["lsgan", "lsgan-pearson", "bce"])
 def test_gan_step_gradients_match_finite_differences(assert_gradient_error, loss):
     """Both updates of a GAN step as the trainer computes them, in float64, against central differences
@@ -144,13 +156,7 @@ def test_gan_step_gradients_match_finite_differences(assert_gradient_error, loss
         out = D.forward(np.concatenate([real, fake]), training=True)
         return objective.discriminator_real(out[:5])[0] + objective.discriminator_fake(out[5:])[0]
 
-    errors = []
-    d_loss()
-    with pinned_kinks(G, D):
-        for name, p in D.parameters().items():
-            numeric, _ = numerical_gradient(d_loss, p.value)
-            errors.append(relative_error(grads[f"D/{name}"].reshape(-1), numeric).max())
-    assert_gradient_error(f"GAN step: {loss} D update", max(errors))
+    assert_gradient_error(f"GAN step: {loss} D update", worst_error(d_loss, D, "D", grads, (G, D)))
 
     # -- generator update, from where the D update left the streams
     replay(after)
@@ -163,13 +169,7 @@ def test_gan_step_gradients_match_finite_differences(assert_gradient_error, loss
         replay(states)
         return objective.generator(D.forward(G.forward(trainer.sample_latent(5), training=True), training=True))[0]
 
-    errors = []
-    g_loss()
-    with pinned_kinks(G, D):
-        for name, p in G.parameters().items():
-            numeric, _ = numerical_gradient(g_loss, p.value)
-            errors.append(relative_error(grads[f"G/{name}"].reshape(-1), numeric).max())
-    assert_gradient_error(f"GAN step: {loss} G update through D", max(errors))
+    assert_gradient_error(f"GAN step: {loss} G update through D", worst_error(g_loss, G, "G", grads, (G, D)))
 
 
 # -- presets and the command line ------------------------------------------------------------------------------

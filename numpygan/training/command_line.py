@@ -24,7 +24,8 @@ FLAGS = (
     ("lr_d", "--lr-d", float, "discriminator learning rate (Adam)"),
     ("beta_1", "--beta-1", float, "Adam beta_1"),
     ("seed", "--seed", int, "seed of every random stream (weights, shuffling, z, dropout)"),
-    ("loss", "--loss", LOSSES, "bce: non-saturating G loss; minimax: log(1 - D(G(z))); lsgan: least squares"),
+    ("loss", "--loss", LOSSES, "bce: non-saturating G loss; minimax: log(1 - D(G(z))); least squares with "
+                               "targets (fake, real, G's) = lsgan: (0, 1, 1), lsgan-pearson: (-1, 1, 0)"),
     ("k", "--k", int, "discriminator steps per generator step"),
     ("ema_decay", "--ema-decay", float, "moving average of G's weights for samples and scores (0: off)"),
     ("label_smoothing", "--label-smoothing", float, "one-sided: real target is 1 - this (e.g. 0.1)"),
@@ -141,5 +142,7 @@ def example_main(preset_name, default_out, description, argv=None):
 
 
 def train_command_base(args):
-    """The preset ``numpygan train`` starts from for ``--model`` and ``--dataset``."""
+    """The preset ``numpygan train`` starts from: ``--preset`` if given, else the one for ``--model`` and ``--dataset``."""
+    if getattr(args, "preset", None):
+        return preset(args.preset)
     return preset_for(getattr(args, "model", "mlp"), getattr(args, "dataset", "mnist"))

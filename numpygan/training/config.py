@@ -7,7 +7,7 @@ from typing import Optional
 
 MODELS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion", "arrays")
-LOSSES = ("bce", "minimax", "lsgan")
+LOSSES = ("bce", "minimax", "lsgan", "lsgan-pearson")
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -31,8 +31,11 @@ class TrainConfig:
 
     Objective
         ``loss``: ``"bce"`` (non-saturating: G minimises BCE(D(G(z)), 1)),
-        ``"minimax"`` (G minimises log(1 − D(G(z)))), or ``"lsgan"`` (least squares).
-        ``label_smoothing``: one-sided; the real target is 1 − label_smoothing.
+        ``"minimax"`` (G minimises log(1 − D(G(z)))), or least squares (Mao et al. 2017)
+        with the coding scheme (a, b, c) = (fake, real, G's) targets: ``"lsgan"`` (0, 1, 1)
+        or ``"lsgan-pearson"`` (−1, 1, 0) (``gan_losses``).
+        ``label_smoothing``: one-sided; the real target is 1 − label_smoothing (for the
+        least-squares objectives a + (1 − label_smoothing)(b − a): 0.9 and 0.8 at 0.1).
         ``k``: discriminator steps per generator step.
         ``ema_decay``: keep an exponential moving average of G's weights
         (Yazıcı et al. 2019), θ̄ ← d·θ̄ + (1 − d)·θ after every generator step, with
@@ -223,6 +226,13 @@ PRESETS = {
                         batch_size=128, d_half_batch=True, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, ema_decay=0.999,
                         epochs=5),
 }
+# The same runs with the least-squares objective (Mao et al. 2017, 0-1 coding a = 0, b = c = 1) in
+# place of BCE and everything else equal, so that the two compare one change at a time. D keeps its
+# raw Dense(1) output (LSGAN regresses it onto the targets) and its preset's one-sided smoothing (the
+# MLP's real target is 0.9, as with BCE; the DCGAN has none). ``numpygan train --preset
+# mlp_mnist_lsgan``; ``--loss lsgan-pearson`` selects the paper's other scheme (a = −1, b = 1, c = 0).
+PRESETS["mlp_mnist_lsgan"] = dict(PRESETS["mlp_mnist"], loss="lsgan")
+PRESETS["dcgan_mnist_lsgan"] = dict(PRESETS["dcgan_mnist"], loss="lsgan")
 
 
 def preset(name, **changes):

@@ -62,7 +62,7 @@ def main(argv=None):
             D.trainable = True
             g_optimizer.step()
             step += 1
-            if step % 100 == 0 or i == steps_per_epoch - 1:
+            if step % 100 == 0 or step == args.max_steps or i == steps_per_epoch - 1:
                 print(f"epoch {epoch}/{args.epochs} step {i + 1}/{steps_per_epoch}  d_loss {d_real + d_fake:.3f}"
                       f"  g_loss {g_loss:.3f}  {time.perf_counter() - start:.0f} s", flush=True)
     save_image_grid(G.forward(fixed_z), args.out, value_range=(-1, 1), nrow=8)

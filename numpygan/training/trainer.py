@@ -295,14 +295,14 @@ class GANTrainer:
         return {label: f"{np.mean(self.history[key][-window:]):.3f}" for key, label in names.items()}
 
     def _check_images(self, x):
-        D = self.discriminator
+        shape, dtype = self.generator.output_shape, self.discriminator.dtype  # real images look like G's
         if not isinstance(x, np.ndarray):
             raise TypeError(f"GANTrainer.fit: argument 'x' must be a numpy.ndarray, received {type(x).__name__}")
-        if x.ndim != 1 + len(D.input_shape) or x.shape[1:] != D.input_shape:
-            raise ValueError(f"GANTrainer.fit: argument 'x' expected shape (N, {', '.join(map(str, D.input_shape))}), "
+        if x.ndim != 1 + len(shape) or x.shape[1:] != shape:
+            raise ValueError(f"GANTrainer.fit: argument 'x' expected shape (N, {', '.join(map(str, shape))}), "
                              f"received {x.shape}")
-        if x.dtype != D.dtype:
-            raise TypeError(f"GANTrainer.fit: argument 'x' expected dtype {D.dtype} (the models' dtype), "
+        if x.dtype != dtype:
+            raise TypeError(f"GANTrainer.fit: argument 'x' expected dtype {dtype} (the models' dtype), "
                             f"received {x.dtype}")
 
     # -- inference --------------------------------------------------------------------

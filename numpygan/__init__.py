@@ -15,10 +15,11 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 from . import initializers, layers, losses, models, optimizers  # noqa: E402
 from .denormals import flush_denormals, get_flush_denormal, set_flush_denormal  # noqa: E402
 from .gradcheck import gradcheck  # noqa: E402
+from .model import Model  # noqa: E402
 from .parameter import Parameter  # noqa: E402
 from .sequential import Sequential  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["layers", "losses", "optimizers", "initializers", "models", "gradcheck", "Parameter", "Sequential",
+__all__ = ["layers", "losses", "optimizers", "initializers", "models", "gradcheck", "Parameter", "Sequential", "Model",
            "flush_denormals", "get_flush_denormal", "set_flush_denormal"]

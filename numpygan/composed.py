@@ -9,7 +9,7 @@ checks every one against central differences (tests/test_composed.py).
 
 import numpy as np
 
-from .layers import Concatenate, Conv2D, Conv2DTranspose, Dense, Embedding, Flatten, LeakyReLU, ReLU, Dropout
+from .layers import Concatenate, Conv2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, LeakyReLU, ReLU
 from .model import Model
 from .models import IMAGE_SHAPE, mlp_generator
 from .sequential import Sequential

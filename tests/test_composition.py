@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from numpygan import Sequential, gradcheck
-from numpygan.layers import (Add, BatchNormalization, Concatenate, Dense, Dropout, Embedding, Flatten, LeakyReLU,
-                             Reshape, Tanh)
+from numpygan.layers import Add, BatchNormalization, Concatenate, Dense, Dropout, Embedding, Flatten, LeakyReLU, Tanh
 from numpygan.model import Model
 from numpygan.models import ConditionalDiscriminator, ConditionalGenerator, UNetBlock, mlp_generator
 

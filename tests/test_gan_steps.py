@@ -70,7 +70,8 @@ def test_conditional_run_resumes_bit_for_bit(tmp_path):
 def test_conditional_trainer_refuses_unconditional_models():
     G = Sequential([Dense(2)], (4,), seed=0)
     D = Sequential([Dense(1)], (2,), seed=0)
-    with pytest.raises(ValueError, match=r"generator must take inputs \[\(latent_dim,\), \(\)\]"):
+    with pytest.raises(ValueError, match=r"generator takes input shape \(4,\) .* "
+                                         r"expected \[\(4,\), \(\)\] \(z and a label\)"):
         ConditionalGANTrainer(G, D, TrainConfig(**CONFIG))
     with pytest.raises(ValueError, match="argument 'y' must be an array with one label per image"):
         ConditionalGANTrainer(*conditional_gan(), TrainConfig(**CONFIG)).fit(np.zeros((64, 2), np.float32),

@@ -21,6 +21,12 @@ Rules every layer keeps:
   into a float32 layer would otherwise come back as a float64 dL/dx);
 * bad input raises before any work is done, naming the layer, the argument,
   and what was expected versus received.
+
+Layers with several inputs (``merge.Concatenate``, ``merge.Add``) take a list:
+``forward([x_1, ..., x_k])`` and ``backward(dL/dy) → [dL/dx_1, ..., dL/dx_k]``.
+``Embedding`` takes integer labels and returns None for their gradient.
+Layers compose into models by hand (``numpygan.model.Model``) or in a stack
+(``numpygan.Sequential``), both of which are Layers themselves.
 """
 
 import numpy as np

@@ -34,33 +34,13 @@ class ConditionalGANTrainer(GANTrainer):
         self.fixed_labels = np.arange(self.config.n_samples) % self.n_classes  # grid rows cycle through classes
 
     def check_models(self):
-        G, D, config = self.generator, self.discriminator, self.config
-        if G.input_shape != [(config.latent_dim,), ()]:
-            raise ValueError(f"ConditionalGANTrainer: the generator must take inputs [(latent_dim,), ()] = "
-                             f"[({config.latent_dim},), ()] (z, label), received {G.input_shape}")
-        if D.input_shape != [G.output_shape, ()]:
-            raise ValueError(f"ConditionalGANTrainer: the discriminator must take inputs [{G.output_shape}, ()] "
-                             f"(image, label), received {D.input_shape}")
-        if D.output_shape != (1,):
-            raise ValueError(f"ConditionalGANTrainer: the discriminator must output one value per image, shape "
-                             f"(1,), received {D.output_shape}")
+        G = self.generator
+        self.check_model_shapes([(self.config.latent_dim,), ()], [G.output_shape, ()], "z and a label")
 
     def discriminator_step(self, batch):
-        G, D, objective = self.generator, self.discriminator, self.objective
         real, labels = batch["x"], batch["y"]
-        fake = G.forward(self.sample_latent(len(real)), labels, training=True)
-        self.d_optimizer.zero_grad()
-        out_real = D.forward(real, labels, training=True)
-        loss_real, grad = objective.discriminator_real(out_real)
-        D.backward(grad, need_input_grad=False)
-        out_fake = D.forward(fake, labels, training=True)
-        loss_fake, grad = objective.discriminator_fake(out_fake)
-        D.backward(grad, need_input_grad=False)
-        d_loss = loss_real + loss_fake
-        _check_finite("discriminator", d_loss, self)
-        self.d_optimizer.step()
-        return (d_loss, float(np.mean(objective.probability(out_real))),
-                float(np.mean(objective.probability(out_fake))))
+        fake = self.generator.forward(self.sample_latent(len(real)), labels, training=True)
+        return self.update_discriminator((real, labels), (fake, labels))
 
     def generator_step(self, batch=None):
         G, D = self.generator, self.discriminator

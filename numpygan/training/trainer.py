@@ -102,22 +102,30 @@ class GANTrainer:
     def check_models(self):
         """Refuse a G and D that do not fit together: G(z) with z (N, latent_dim), D(G(z)) (N, 1).
 
-        A subclass whose models take other inputs (labels, images) overrides this.
+        A subclass whose models take other inputs (labels, images) overrides this,
+        usually by calling ``check_model_shapes`` with its own input shapes.
         """
-        generator, discriminator, config = self.generator, self.discriminator, self.config
+        self.check_model_shapes((self.config.latent_dim,), self.generator.output_shape, "z")
+
+    def check_model_shapes(self, generator_input, discriminator_input, described):
+        """Refuse models whose per-sample ``input_shape`` differs from the one given (``described``
+        says what the generator's inputs are), or a D without one output value per image."""
+        generator, discriminator = self.generator, self.discriminator
         for role, model in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(model, Model):
-                raise TypeError(f"GANTrainer: the {role} must be a Model (e.g. a Sequential), "
+                raise TypeError(f"{type(self).__name__}: the {role} must be a Model (e.g. a Sequential), "
                                 f"received {type(model).__name__}")
-        if generator.input_shape != (config.latent_dim,):
-            raise ValueError(f"GANTrainer: the generator takes input shape {generator.input_shape} but "
-                             f"config.latent_dim is {config.latent_dim}")
-        if generator.output_shape != discriminator.input_shape:
-            raise ValueError(f"GANTrainer: the generator outputs per-sample shape {generator.output_shape} but the "
-                             f"discriminator expects {discriminator.input_shape}")
+        if generator.input_shape != generator_input:
+            raise ValueError(f"{type(self).__name__}: the generator takes input shape {generator.input_shape} but "
+                             f"config.latent_dim is {self.config.latent_dim}: expected {generator_input} "
+                             f"({described})")
+        if discriminator.input_shape != discriminator_input:
+            raise ValueError(f"{type(self).__name__}: the generator outputs per-sample shape "
+                             f"{generator.output_shape} but the discriminator expects {discriminator.input_shape}; "
+                             f"expected {discriminator_input}")
         if discriminator.output_shape != (1,):
-            raise ValueError(f"GANTrainer: the discriminator must output one value per image, shape (1,), "
-                             f"received {discriminator.output_shape}")
+            raise ValueError(f"{type(self).__name__}: the discriminator must output one value per image, "
+                             f"shape (1,), received {discriminator.output_shape}")
 
     # -- one update each ----------------------------------------------------------
     def sample_latent(self, n):
@@ -133,31 +141,43 @@ class GANTrainer:
         G, D, objective = self.generator, self.discriminator, self.objective
         real = batch["x"] if isinstance(batch, dict) else batch
         fake = G.forward(self.sample_latent(real.shape[0]), training=True)
-        self.d_optimizer.zero_grad()
-        # G is not trained here, so dL/d(input) is needed for neither batch
         if D.uses_batch_statistics:
-            # BatchNorm normalises each batch with its own statistics (as in the DCGAN
-            # paper): two passes, each backward right after its own forward.
-            out_real = D.forward(real, training=True)
-            loss_real, grad = objective.discriminator_real(out_real)
-            D.backward(grad, need_input_grad=False)
-            out_fake = D.forward(fake, training=True)
-            loss_fake, grad = objective.discriminator_fake(out_fake)
-            D.backward(grad, need_input_grad=False)
-        else:
-            # No layer mixes samples, so one pass over [x; G(z)] gives the same
-            # gradients with matrix products twice as tall (faster per sample).
-            n = real.shape[0]
-            out = D.forward(np.concatenate([real, fake]), training=True)
-            out_real, out_fake = out[:n], out[n:]
-            loss_real, grad_real = objective.discriminator_real(out_real)
-            loss_fake, grad_fake = objective.discriminator_fake(out_fake)
-            D.backward(np.concatenate([grad_real, grad_fake]), need_input_grad=False)
-        d_loss = loss_real + loss_fake
+            # BatchNorm normalises each batch with its own statistics (as in the DCGAN paper)
+            return self.update_discriminator((real,), (fake,))
+        # No layer mixes samples, so one pass over [x; G(z)] gives the same
+        # gradients with matrix products twice as tall (faster per sample).
+        self.d_optimizer.zero_grad()
+        n = real.shape[0]
+        out = D.forward(np.concatenate([real, fake]), training=True)
+        out_real, out_fake = out[:n], out[n:]
+        loss_real, grad_real = objective.discriminator_real(out_real)
+        loss_fake, grad_fake = objective.discriminator_fake(out_fake)
+        D.backward(np.concatenate([grad_real, grad_fake]), need_input_grad=False)  # G is not trained here
+        return self._apply_discriminator_update(loss_real + loss_fake, out_real, out_fake)
+
+    def update_discriminator(self, real_inputs, fake_inputs):
+        """One update of D in two passes: ``D.forward(*real_inputs)`` then ``D.forward(*fake_inputs)``,
+        each backward right after its own forward (the layer caches hold one forward), the gradients
+        adding up before one optimizer step. For subclasses: a conditional D takes (images, labels).
+
+        Returns ``(L_D, D(x), D(G(z)))`` as ``discriminator_step``.
+        """
+        D, objective = self.discriminator, self.objective
+        self.d_optimizer.zero_grad()
+        out_real = D.forward(*real_inputs, training=True)
+        loss_real, grad = objective.discriminator_real(out_real)
+        D.backward(grad, need_input_grad=False)  # the inputs are data (or G's output, not trained here)
+        out_fake = D.forward(*fake_inputs, training=True)
+        loss_fake, grad = objective.discriminator_fake(out_fake)
+        D.backward(grad, need_input_grad=False)
+        return self._apply_discriminator_update(loss_real + loss_fake, out_real, out_fake)
+
+    def _apply_discriminator_update(self, d_loss, out_real, out_fake):
+        """Refuse a non-finite L_D, else take D's optimizer step; return ``(L_D, D(x), D(G(z)))``."""
         _check_finite("discriminator", d_loss, self)
         self.d_optimizer.step()
-        return (d_loss, float(np.mean(objective.probability(out_real))),
-                float(np.mean(objective.probability(out_fake))))
+        probability = self.objective.probability
+        return d_loss, float(np.mean(probability(out_real))), float(np.mean(probability(out_fake)))
 
     def generator_step(self, batch=None):
         """One update of G on ``config.batch_size`` fresh z, through a frozen D. Returns L_G.

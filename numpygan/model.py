@@ -63,6 +63,10 @@ class Model(Layer):
     inputs). A Sequential builds its layers itself.
     """
 
+    output_is_probability = False
+    """True if the model's output is a probability rather than a logit (a discriminator ending in a
+    sigmoid); the trainer picks its loss's ``from_logits`` from it. Sequential answers from its last layer."""
+
     def __init__(self, rng=None, seed=None, dtype=np.float32, name=None):
         super().__init__(name)
         self.rng = rng if rng is not None else np.random.default_rng(seed)

@@ -65,8 +65,11 @@ class Sequential(Model):
 
     # -- computation ------------------------------------------------------------
     def forward(self, x, training=False):
-        if not self.built:
-            self._check_input(x)   # builds from x's per-sample shape and dtype
+        if not self.built:  # build from x's per-sample shape (and dtype, unless x holds labels)
+            if not isinstance(x, np.ndarray) or x.ndim < 1:
+                received = f"shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+                raise TypeError(f"{self.name}: argument 'x' must be an array with a batch axis, received {received}")
+            self.build(x.shape[1:], dtype=x.dtype if np.issubdtype(x.dtype, np.floating) else self.dtype)
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x

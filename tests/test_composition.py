@@ -271,3 +271,15 @@ def test_model_state_round_trip_and_summary(tmp_path):
     assert "embedding (Embedding)" in text and "body (Sequential)" in text and "Total params: 50" in text
     b64 = b.astype(np.float64)
     assert all(p.dtype == np.float64 for p in b64.parameters().values()) and b64.dtype == np.float64
+
+
+def test_labels_into_a_sequential_and_generators_named_by_their_layer():
+    model = Sequential([Embedding(10, 4), Dense(3)], seed=0)   # built by the first forward, from int labels
+    y = model(np.array([1, 2, 9]))
+    assert model.input_shape == () and y.shape == (3, 3) and y.dtype == np.float32
+    assert model.backward(np.ones_like(y)) is None  # labels have no gradient
+    with pytest.raises(TypeError, match="sequential: argument 'x' must be an array with a batch axis, received list"):
+        Sequential([Dense(3)])([1.0, 2.0])
+    own = np.random.default_rng(5)
+    model = Sequential([Dense(3), Dropout(0.5, rng=own), Dropout(0.5)], (2,), seed=0)
+    assert model.random_generators() == {"model": model.rng, "1.dropout": own}

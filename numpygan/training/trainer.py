@@ -81,7 +81,7 @@ class GANTrainer:
                                                beta_1=config.beta_1, beta_2=config.beta_2)
         self.d_optimizer = d_optimizer or Adam(discriminator.parameters(), lr=config.lr_d,
                                                beta_1=config.beta_1, beta_2=config.beta_2)
-        from_logits = not getattr(discriminator, "output_is_probability", False)
+        from_logits = not discriminator.output_is_probability
         self.objective = objective or get_objective(config.loss, config.real_label, from_logits=from_logits)
         streams = spawn_generators(config.seed)
         self.data_rng, self.latent_rng = streams["data"], streams["latent"]

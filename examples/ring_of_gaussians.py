@@ -33,7 +33,8 @@ from numpygan import Sequential
 from numpygan.data import ring_centres, ring_of_gaussians
 from numpygan.layers import Dense, ReLU
 from numpygan.metrics import mixture_coverage
-from numpygan.training import GANTrainer, TrainConfig, blas_threads, spawn_generators
+from numpygan.training import GANTrainer, TrainConfig, spawn_generators
+from numpygan.runtime import blas_threads
 from numpygan.training.config import LOSSES
 
 MODES, RADIUS, STD = 8, 2.0, 0.02

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .model import Model
+
 
 def relative_error(analytic, numeric):
     """Element-wise |a − n| / max(|a| + |n|, 1e-12)."""
@@ -192,7 +194,20 @@ class GradcheckReport:
 
 
 def _layers_of(model):
-    return list(getattr(model, "layers", [model]))
+    """The leaf layers of a model (through nested models), or ``[model]`` for a layer."""
+    if isinstance(model, Model):
+        return [layer for _, layer in model.named_layers()]
+    return [model]
+
+
+def _first_layer(model):
+    """The layer that reads a Sequential's input (through nested Sequentials); None for other models."""
+    while isinstance(model, Model):
+        layers = getattr(model, "layers", None)
+        if not layers:
+            return None
+        model = layers[0]
+    return model
 
 
 @contextmanager
@@ -215,7 +230,7 @@ def pinned_kinks(*models):
 
 def _move_off_kinks(model, x, margin):
     """If the model starts with a kinked activation, keep inputs ≥ margin away from 0."""
-    first = _layers_of(model)[0]
+    first = _first_layer(model)
     if hasattr(first, "kink_state"):
         near = np.abs(x) < margin
         x = np.where(near, np.where(x < 0, -margin, margin), x)
@@ -226,15 +241,26 @@ def gradcheck(model, x, *, training=True, h=1e-3, max_per_tensor=None, seed=0, k
               upstream=None):
     """Check ``model``'s backward against numerical derivatives; return a GradcheckReport.
 
-    ``model``: a Layer or Sequential in float64 (``model.astype(np.float64)``).
-    ``x``: float64 input batch. Checks dL/dx and dL/dθ for every parameter.
+    ``model``: a Layer, Sequential or Model in float64 (``model.astype(np.float64)``).
+    ``x``: the input batch, float64; or a list of inputs for a model with several
+    (``model.forward(*x)`` for a Model, ``layer.forward(x)`` for a layer such as
+    Concatenate), whose ``backward`` returns one gradient per input. Integer
+    inputs (labels) are held fixed: they have no gradient (backward returns None).
+    Checks dL/d(every floating input), reported as ``"input"`` (``"input[i]"``
+    for a list), and dL/dθ for every parameter.
     ``max_per_tensor``: if set, check that many randomly chosen elements of each
     tensor (always including the first and last) instead of all of them.
     The model's buffers (BatchNorm running statistics) and generators are
     restored afterwards, so checking leaves the model as it was.
     """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(f"gradcheck: argument 'x' must be a float64 array, received {getattr(x, 'dtype', type(x))}")
+    several = isinstance(x, (list, tuple))
+    inputs = list(x) if several else [x]
+    names = [f"input[{i}]" for i in range(len(inputs))] if several else ["input"]
+    for name, value in zip(names, inputs):
+        if not isinstance(value, np.ndarray) or not (value.dtype == np.float64
+                                                     or np.issubdtype(value.dtype, np.integer)):
+            raise TypeError(f"gradcheck: argument 'x' ({name}) must be a float64 array (or integer labels), "
+                            f"received {getattr(value, 'dtype', type(value).__name__)}")
     if max_per_tensor is not None and max_per_tensor < 2:
         raise ValueError(f"gradcheck: argument 'max_per_tensor' must be >= 2 (first and last element), "
                          f"received {max_per_tensor}")
@@ -242,25 +268,48 @@ def gradcheck(model, x, *, training=True, h=1e-3, max_per_tensor=None, seed=0, k
     for name, p in params.items():
         if p.dtype != np.float64:
             raise TypeError(f"gradcheck: parameter {name!r} is {p.dtype}; call model.astype(np.float64) first")
-    layers = _layers_of(model)
-    rngs = [layer.rng for layer in layers if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+    if isinstance(model, Model):
+        rngs = list(model.random_generators().values())
+    else:
+        rngs = [model.rng] if isinstance(getattr(model, "rng", None), np.random.Generator) else []
     rng_states = [r.bit_generator.state for r in rngs]
-    buffers = {k: v.copy() for layer in layers for k, v in _buffers_of(layer)}
+    buffers = {k: v.copy() for k, v in model.buffers().items()}
 
     def replay_randomness():
         for r, s in zip(rngs, rng_states):
             r.bit_generator.state = s
 
-    x = _move_off_kinks(model, x.copy(), kink_margin)
+    def forward():
+        if not several:
+            return model.forward(inputs[0], training=training)
+        if isinstance(model, Model):
+            return model.forward(*inputs, training=training)
+        return model.forward(inputs, training=training)   # a layer with several inputs takes a list
+
+    inputs = [value.copy() for value in inputs]
+    if not several:
+        inputs[0] = _move_off_kinks(model, inputs[0], kink_margin)
     replay_randomness()
-    y = model.forward(x, training=training)
+    y = forward()
     chooser = np.random.default_rng(seed)
     u = upstream if upstream is not None else chooser.standard_normal(y.shape)
 
     model.zero_grad()
-    analytic = {"input": model.backward(u.copy())}
+    input_grads = model.backward(u.copy())
+    input_grads = list(input_grads) if several else [input_grads]
+    if len(input_grads) != len(inputs):
+        raise ValueError(f"gradcheck: backward returned {len(input_grads)} input gradients for {len(inputs)} inputs")
+    tensors, analytic = [], {}
+    for name, value, grad in zip(names, inputs, input_grads):
+        if np.issubdtype(value.dtype, np.integer):
+            continue  # labels: held fixed, no gradient
+        if grad is None:
+            raise ValueError(f"gradcheck: backward returned None for {name}, a floating input")
+        tensors.append((name, value))
+        analytic[name] = np.array(grad, copy=True)
     for name, p in params.items():
         analytic[name] = p.grad.copy()
+        tensors.append((name, p.value))
 
     y = y.copy()  # the forward may return a view of x (Dropout at inference), which is perturbed below
 
@@ -268,10 +317,9 @@ def gradcheck(model, x, *, training=True, h=1e-3, max_per_tensor=None, seed=0, k
         """L(w) − L(w₀) = Σ (f − f₀) ⊙ u: outputs a perturbation does not reach cancel
         exactly, so round-off scales with what changed, not with the size of L."""
         replay_randomness()
-        return float(np.dot((model.forward(x, training=training) - y).reshape(-1), u.reshape(-1)))
+        return float(np.dot((forward() - y).reshape(-1), u.reshape(-1)))
 
     loss()  # the unperturbed forward, whose activation pattern is pinned below
-    tensors = [("input", x)] + [(name, p.value) for name, p in params.items()]
     report = GradcheckReport()
     with pinned_kinks(model):
         for name, arr in tensors:
@@ -290,13 +338,7 @@ def gradcheck(model, x, *, training=True, h=1e-3, max_per_tensor=None, seed=0, k
                 analytic=float(a[worst]), numeric=float(numeric[worst]), checked=len(indices), size=arr.size,
             ))
 
-    for r, s in zip(rngs, rng_states):
-        r.bit_generator.state = s
-    for layer in layers:
-        for k, v in _buffers_of(layer):
-            v[...] = buffers[k]
+    replay_randomness()
+    for k, v in model.buffers().items():
+        v[...] = buffers[k]
     return report
-
-
-def _buffers_of(layer):
-    return [((id(layer), k), v) for k, v in layer.buffers().items()]

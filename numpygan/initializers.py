@@ -41,6 +41,11 @@ def normal(shape, rng, dtype=np.float32, mean=0.0, stddev=0.02):
     return (mean + stddev * rng.standard_normal(size=shape)).astype(dtype)
 
 
+def uniform(shape, rng, dtype=np.float32, minval=-0.05, maxval=0.05):
+    """U(minval, maxval); Keras's ``RandomUniform`` default, the initialiser of its Embedding."""
+    return rng.uniform(minval, maxval, size=shape).astype(dtype)
+
+
 def zeros(shape, rng=None, dtype=np.float32):
     return np.zeros(shape, dtype=dtype)
 
@@ -53,6 +58,7 @@ _BY_NAME = {
     "glorot_uniform": glorot_uniform,
     "he_normal": he_normal,
     "normal": normal,
+    "uniform": uniform,
     "zeros": zeros,
     "ones": ones,
 }

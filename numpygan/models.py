@@ -173,3 +173,8 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
               + block(nn.Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
               + [nn.Conv2D(1, 7, 1, "same", kernel_initializer=init), _activation(nn, output_activation)])
     return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="dcgan_generator")
+
+
+# Hand-written models with several inputs or skip connections (numpygan.model.Model), for the
+# conditional GAN and pix2pix chapters; at the end, since they reuse the builders above.
+from .composed import ConditionalDiscriminator, ConditionalGenerator, UNetBlock  # noqa: E402

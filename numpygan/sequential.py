@@ -2,50 +2,77 @@
 
 import numpy as np
 
-from .io import check_state_matches, load_npz, save_npz_atomic
+from .layers.activations import Sigmoid
 from .layers.base import Layer
+from .model import Model
 
 
-class Sequential:
+class Sequential(Model):
     """``y = layer_L(... layer_2(layer_1(x)))``; backward applies the chain rule in reverse.
 
     ``input_shape`` is per sample (no batch axis), e.g. ``(100,)`` or ``(28, 28, 1)``.
     Weights are created at construction from ``rng`` (a ``numpy.random.Generator``)
     or ``seed``; the same generator is handed to layers that draw at training time
-    (Dropout), so one generator's state makes a run reproducible.
+    (Dropout), so one generator's state makes a run reproducible. Without
+    ``input_shape`` the layers are built by the first forward, or by an outer
+    model: a Sequential is a Layer (a ``Model``), so it can be nested in another
+    Sequential or used as one part of a hand-written Model.
 
     ``trainable = False`` freezes every layer: backward still returns dL/dx (so a
     generator can be trained *through* a frozen discriminator) but adds nothing to
     the frozen layers' gradients.
     """
 
-    def __init__(self, layers, input_shape, rng=None, seed=None, dtype=np.float32, name="sequential"):
-        self.name = name
-        self.layers = list(layers)
-        for i, layer in enumerate(self.layers):
+    def __init__(self, layers, input_shape=None, rng=None, seed=None, dtype=np.float32, name="sequential"):
+        layers = list(layers)
+        for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"{name}: layers[{i}] must be a Layer, received {type(layer).__name__}")
-        if rng is None:
-            rng = np.random.default_rng(seed)
-        self.rng = rng
-        self.dtype = np.dtype(dtype)
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError(f"{name}: the same layer instance appears twice in 'layers'; a layer caches "
+                             f"one forward, so each position needs its own instance")
+        super().__init__(rng=rng, seed=seed, dtype=dtype, name=name)
+        self.layers = layers  # after Layer.__init__, whose ``trainable = True`` would unfreeze them
+        self.built = False
+        self._rng_given = rng is not None or seed is not None
+        if input_shape is not None:
+            self.build(input_shape, rng=self.rng, dtype=self.dtype)
+
+    def build(self, input_shape, rng=None, dtype=None):
+        """Build every layer in order from the per-sample ``input_shape``; returns the output shape.
+
+        A Sequential made without ``rng`` or ``seed`` and built by an outer model
+        adopts the outer model's generator, so one seed makes the whole model.
+        """
+        if self.built:
+            return super().build(input_shape)
+        if rng is not None and not self._rng_given:
+            self.rng = rng
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        self.dtype = dtype
         self.input_shape = tuple(int(d) for d in input_shape)
         shape = self.input_shape
         for layer in self.layers:
-            shape = layer.build(shape, rng=rng, dtype=self.dtype)
+            shape = layer.build(shape, rng=self.rng, dtype=dtype)
         self.output_shape = shape
-        self._names = self._unique_names()
+        self.built = True
+        return shape
 
-    def _unique_names(self):
-        return [f"{i}.{layer.name}" for i, layer in enumerate(self.layers)]
+    def named_children(self):
+        """``[("<index>.<layer name>", layer)]``: the keys of ``parameters()`` and checkpoints."""
+        layers = getattr(self, "layers", ())  # none yet while Layer.__init__ runs
+        return [(f"{i}.{layer.name}", layer) for i, layer in enumerate(layers)]
 
     # -- computation ------------------------------------------------------------
     def forward(self, x, training=False):
+        if not self.built:  # build from x's per-sample shape (and dtype, unless x holds labels)
+            if not isinstance(x, np.ndarray) or x.ndim < 1:
+                received = f"shape {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+                raise TypeError(f"{self.name}: argument 'x' must be an array with a batch axis, received {received}")
+            self.build(x.shape[1:], dtype=x.dtype if np.issubdtype(x.dtype, np.floating) else self.dtype)
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
-
-    __call__ = forward
 
     def backward(self, grad_out, need_input_grad=True):
         """dL/dy (N, *output_shape) → dL/dx (N, *input_shape); adds dL/dθ into every trainable Parameter.
@@ -67,97 +94,20 @@ class Sequential:
     def _first_trainable_layer(self):
         """Index of the first layer that learns something; len(layers) if none does."""
         for index, layer in enumerate(self.layers):
-            if layer.trainable and layer.parameters():
+            if _learns(layer):
                 return index
         return len(self.layers)
 
-    # -- parameters and state -----------------------------------------------------
-    def parameters(self):
-        """``{"<index>.<layer>.<param>": Parameter}``, in layer order."""
-        return {
-            f"{prefix}.{key}": p
-            for prefix, layer in zip(self._names, self.layers)
-            for key, p in layer.parameters().items()
-        }
-
-    def buffers(self):
-        return {
-            f"{prefix}.{key}": b
-            for prefix, layer in zip(self._names, self.layers)
-            for key, b in layer.buffers().items()
-        }
-
-    def state_dict(self):
-        """Every array needed to restore the model: weights and buffers (running statistics)."""
-        state = {name: p.value for name, p in self.parameters().items()}
-        state.update(self.buffers())
-        return state
-
-    def load_state_dict(self, state, source="state"):
-        """Copy arrays in place; refuse, listing every difference, if names or shapes differ."""
-        own = self.state_dict()
-        check_state_matches(own, state, f"{self.name}: {source} does not match the model:")
-        for key, arr in own.items():
-            arr[...] = state[key]
-
-    def save_weights(self, path):
-        """Write weights and buffers to ``path`` (.npz, no pickle, atomically)."""
-        save_npz_atomic(path, self.state_dict())
-
-    def load_weights(self, path):
-        self.load_state_dict(load_npz(path, what="weights file"), source=f"weights file {str(path)!r}")
-
-    def zero_grad(self):
-        for layer in self.layers:
-            layer.zero_grad()
-
     @property
-    def uses_batch_statistics(self):
-        """True if any layer normalises with batch statistics in training (see ``Layer``)."""
-        return any(layer.uses_batch_statistics for layer in self.layers)
+    def output_is_probability(self):
+        """True if the last layer is a Sigmoid (D outputs D(x), not a logit); asked by the trainer."""
+        last = self.layers[-1] if self.layers else None
+        return isinstance(last, Sigmoid) or bool(getattr(last, "output_is_probability", False))
 
-    @property
-    def trainable(self):
-        return all(layer.trainable for layer in self.layers)
 
-    @trainable.setter
-    def trainable(self, value):
-        for layer in self.layers:
-            layer.trainable = bool(value)
 
-    def astype(self, dtype):
-        """Cast every weight and buffer (e.g. to float64 for gradient checks). Rebuild optimizers after."""
-        for layer in self.layers:
-            layer.astype(dtype)
-        self.dtype = np.dtype(dtype)
-        return self
-
-    def count_params(self):
-        return int(sum(p.size for p in self.parameters().values()))
-
-    def summary(self, print_fn=print):
-        """A Keras-style table: layer, output shape, parameter count, and totals."""
-        rows = [("Layer (type)", "Output Shape", "Param #")]
-        trainable = non_trainable = 0
-        for prefix, layer in zip(self._names, self.layers):
-            n_params = sum(p.size for p in layer.parameters().values())
-            n_buffers = sum(b.size for b in layer.buffers().values())
-            trainable += n_params
-            non_trainable += n_buffers
-            rows.append((f"{prefix} ({type(layer).__name__})", str((None,) + layer.output_shape),
-                         f"{n_params + n_buffers:,}"))
-        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
-        rule = "─" * sum(widths)
-        lines = [f'Model: "{self.name}"', rule, "".join(c.ljust(w) for c, w in zip(rows[0], widths)), rule]
-        lines += ["".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows[1:]]
-        lines += [
-            rule,
-            f"Total params: {trainable + non_trainable:,}",
-            f"Trainable params: {trainable:,}",
-            f"Non-trainable params: {non_trainable:,}",
-            rule,
-        ]
-        text = "\n".join(lines)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+def _learns(layer):
+    """True if ``layer`` (or, for a model, any layer inside it) has parameters that train."""
+    if isinstance(layer, Model):
+        return any(_learns(child) for child in layer.children())
+    return layer.trainable and bool(layer.parameters())

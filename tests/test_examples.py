@@ -180,3 +180,16 @@ def test_blas_thread_count_can_be_changed_at_run_time():
             set_blas_threads(count)
     with pytest.raises(ValueError, match="'n'"):
         set_blas_threads(0)
+
+
+def test_gan_from_scratch_runs_a_few_steps(tmp_path, monkeypatch, capsys):
+    """The plain training loop, five steps on stand-in images: it trains and writes its grid."""
+    example = load_example("gan_from_scratch")
+    images = np.random.default_rng(0).uniform(-1, 1, (160, 28, 28, 1)).astype(np.float32)
+    monkeypatch.setattr(example, "load_mnist", lambda split, verbose=True: (images, np.zeros(160, np.int64)))
+    out = tmp_path / "grid.png"
+    assert example.main(["--epochs", "2", "--max-steps", "5", "--batch-size", "16", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "epoch 1/2 step 5/10  d_loss" in text and "done: 5 steps" in text
+    with Image.open(out) as image:
+        assert image.size == (2 * (8 * 30 + 2), 2 * (8 * 30 + 2))  # 8×8 tiles of 28 px, 2 px padding, ×2

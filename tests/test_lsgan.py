@@ -8,8 +8,9 @@ from numpygan import Sequential, cli
 from numpygan.gradcheck import numerical_gradient, pinned_kinks, relative_error
 from numpygan.layers import Dense, Dropout, LeakyReLU, Tanh
 from numpygan.optimizers import SGD
-from numpygan.training import (GANTrainer, LSGANObjective, TrainConfig, blas_threads, build_gan, get_objective,
+from numpygan.training import (GANTrainer, LSGANObjective, TrainConfig, build_gan, get_objective,
                                load_checkpoint, preset, select_rows)
+from numpygan.runtime import blas_threads
 from numpygan.training import run as run_module
 from numpygan.training.gan_losses import LSGAN_SCHEMES
 

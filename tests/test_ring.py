@@ -10,7 +10,7 @@ from PIL import Image
 
 from numpygan.data import ring_centres, ring_of_gaussians
 from numpygan.metrics import MixtureCoverage, mixture_coverage
-from numpygan.training import blas_threads
+from numpygan.runtime import blas_threads
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ring_of_gaussians.py"
 STD = 0.02

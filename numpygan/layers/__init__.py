@@ -12,11 +12,13 @@ from .conv2d import Conv2D
 from .conv2d_transpose import Conv2DTranspose
 from .dense import Dense
 from .dropout import Dropout
+from .embedding import Embedding
+from .merge import Add, Concatenate
 from .reshape import Flatten, Reshape
 
 BatchNorm = BatchNormalization
 
 __all__ = [
     "Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Dropout", "Reshape", "Flatten",
-    "Conv2D", "Conv2DTranspose", "BatchNormalization", "BatchNorm",
+    "Conv2D", "Conv2DTranspose", "BatchNormalization", "BatchNorm", "Embedding", "Concatenate", "Add",
 ]

@@ -19,6 +19,7 @@
 from .builders import build_discriminator, build_gan, build_generator, spawn_generators
 from .checkpoint import (Checkpoint, CheckpointError, load_checkpoint, load_generator, load_trainer,
                          restore_trainer, save_checkpoint)
+from .conditional import ConditionalGANTrainer
 from .config import PRESETS, TrainConfig, preset, preset_for
 from .data import HOLDOUT_ROWS, load_training_images, select_rows
 from .gan_losses import BCEObjective, GANObjective, LSGANObjective, MinimaxObjective, get_objective
@@ -28,7 +29,7 @@ from .run import RunResult, train
 from .trainer import HISTORY_KEYS, GANTrainer, NonFiniteLossError, TrainingInterrupted
 
 __all__ = [
-    "GANTrainer", "TrainConfig", "PRESETS", "preset", "preset_for", "train", "RunResult",
+    "GANTrainer", "ConditionalGANTrainer", "TrainConfig", "PRESETS", "preset", "preset_for", "train", "RunResult",
     "NonFiniteLossError", "TrainingInterrupted", "HISTORY_KEYS",
     "GANObjective", "BCEObjective", "MinimaxObjective", "LSGANObjective", "get_objective",
     "sample_latent", "build_gan", "build_generator", "build_discriminator", "spawn_generators",

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..runtime import flush_denormals
 from ..io import check_state_matches
-from ..layers import Sigmoid
+from ..model import Model
 from ..models import adam as Adam  # the fast twin unless numpygan.use_reference_layers()
 from .builders import spawn_generators
 from .config import TrainConfig
@@ -51,8 +51,18 @@ class GANTrainer:
         generator update changes G alone.
 
     The objectives (``config.loss``) are in ``gan_losses``. D's output is a logit
-    unless its last layer is a Sigmoid. Both networks run in training mode
+    unless the model says it is a probability (``output_is_probability``: a
+    Sequential ending in Sigmoid). Both networks run in training mode
     (Dropout, BatchNorm batch statistics) during both updates.
+
+    Subclassing: the two updates are ``discriminator_step(batch)`` and
+    ``generator_step(batch)``, on a batch dict ``{"x": real images, ...}``
+    (``fit(x, y)`` adds ``"y": labels``). A conditional GAN or pix2pix
+    overrides these two methods (and ``check_models`` for other input shapes);
+    the loop, checkpoints, EMA and callbacks stay as they are
+    (``numpygan.training.conditional`` is such a subclass). D is frozen through
+    its model interface (``Model.frozen()``), and the state saved is the
+    models' ``state_dict()`` and ``random_generators()``.
 
     Randomness: G's and D's own generators (Dropout masks, drawn at construction
     from ``config.seed`` by ``build_gan``), the ``data_rng`` that shuffles the
@@ -65,13 +75,13 @@ class GANTrainer:
         config = TrainConfig() if config is None else config
         if not isinstance(config, TrainConfig):
             raise TypeError(f"GANTrainer: argument 'config' must be a TrainConfig, received {type(config).__name__}")
-        self._check_models(generator, discriminator, config)
         self.generator, self.discriminator, self.config = generator, discriminator, config
+        self.check_models()
         self.g_optimizer = g_optimizer or Adam(generator.parameters(), lr=config.lr_g,
                                                beta_1=config.beta_1, beta_2=config.beta_2)
         self.d_optimizer = d_optimizer or Adam(discriminator.parameters(), lr=config.lr_d,
                                                beta_1=config.beta_1, beta_2=config.beta_2)
-        from_logits = not isinstance(discriminator.layers[-1], Sigmoid)
+        from_logits = not discriminator.output_is_probability
         self.objective = objective or get_objective(config.loss, config.real_label, from_logits=from_logits)
         streams = spawn_generators(config.seed)
         self.data_rng, self.latent_rng = streams["data"], streams["latent"]
@@ -89,83 +99,113 @@ class GANTrainer:
         # θ̄, G's weights averaged over training (config.ema_decay): a copy of G, used for inference only
         self.generator_ema = copy.deepcopy(generator) if config.ema_decay else None
 
-    @staticmethod
-    def _check_models(generator, discriminator, config):
-        if generator.input_shape != (config.latent_dim,):
-            raise ValueError(f"GANTrainer: the generator takes input shape {generator.input_shape} but "
-                             f"config.latent_dim is {config.latent_dim}")
-        if generator.output_shape != discriminator.input_shape:
-            raise ValueError(f"GANTrainer: the generator outputs per-sample shape {generator.output_shape} but the "
-                             f"discriminator expects {discriminator.input_shape}")
+    def check_models(self):
+        """Refuse a G and D that do not fit together: G(z) with z (N, latent_dim), D(G(z)) (N, 1).
+
+        A subclass whose models take other inputs (labels, images) overrides this,
+        usually by calling ``check_model_shapes`` with its own input shapes.
+        """
+        self.check_model_shapes((self.config.latent_dim,), self.generator.output_shape, "z")
+
+    def check_model_shapes(self, generator_input, discriminator_input, described):
+        """Refuse models whose per-sample ``input_shape`` differs from the one given (``described``
+        says what the generator's inputs are), or a D without one output value per image."""
+        generator, discriminator = self.generator, self.discriminator
+        for role, model in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(model, Model):
+                raise TypeError(f"{type(self).__name__}: the {role} must be a Model (e.g. a Sequential), "
+                                f"received {type(model).__name__}")
+        if generator.input_shape != generator_input:
+            raise ValueError(f"{type(self).__name__}: the generator takes input shape {generator.input_shape} but "
+                             f"config.latent_dim is {self.config.latent_dim}: expected {generator_input} "
+                             f"({described})")
+        if discriminator.input_shape != discriminator_input:
+            raise ValueError(f"{type(self).__name__}: the generator outputs per-sample shape "
+                             f"{generator.output_shape} but the discriminator expects {discriminator.input_shape}; "
+                             f"expected {discriminator_input}")
         if discriminator.output_shape != (1,):
-            raise ValueError(f"GANTrainer: the discriminator must output one value per image, shape (1,), "
-                             f"received {discriminator.output_shape}")
+            raise ValueError(f"{type(self).__name__}: the discriminator must output one value per image, "
+                             f"shape (1,), received {discriminator.output_shape}")
 
     # -- one update each ----------------------------------------------------------
     def sample_latent(self, n):
         """z for training, float32 (n, latent_dim), from the trainer's latent stream."""
         return sample_latent(self.config, n, self.latent_rng).astype(self.generator.dtype, copy=False)
 
-    def discriminator_step(self, real):
-        """One update of D on ``real`` (b, *image_shape) and b fresh fakes.
+    def discriminator_step(self, batch):
+        """One update of D on the real images ``batch["x"]`` (b, *image_shape) and b fresh fakes.
 
+        ``batch`` may also be the array of real images itself.
         Returns ``(L_D, D(x), D(G(z)))`` with D(·) the batch mean of D's output as a probability.
         """
         G, D, objective = self.generator, self.discriminator, self.objective
+        real = batch["x"] if isinstance(batch, dict) else batch
         fake = G.forward(self.sample_latent(real.shape[0]), training=True)
-        self.d_optimizer.zero_grad()
-        # G is not trained here, so dL/d(input) is needed for neither batch
         if D.uses_batch_statistics:
-            # BatchNorm normalises each batch with its own statistics (as in the DCGAN
-            # paper): two passes, each backward right after its own forward.
-            out_real = D.forward(real, training=True)
-            loss_real, grad = objective.discriminator_real(out_real)
-            D.backward(grad, need_input_grad=False)
-            out_fake = D.forward(fake, training=True)
-            loss_fake, grad = objective.discriminator_fake(out_fake)
-            D.backward(grad, need_input_grad=False)
-        else:
-            # No layer mixes samples, so one pass over [x; G(z)] gives the same
-            # gradients with matrix products twice as tall (faster per sample).
-            n = real.shape[0]
-            out = D.forward(np.concatenate([real, fake]), training=True)
-            out_real, out_fake = out[:n], out[n:]
-            loss_real, grad_real = objective.discriminator_real(out_real)
-            loss_fake, grad_fake = objective.discriminator_fake(out_fake)
-            D.backward(np.concatenate([grad_real, grad_fake]), need_input_grad=False)
-        d_loss = loss_real + loss_fake
+            # BatchNorm normalises each batch with its own statistics (as in the DCGAN paper)
+            return self.update_discriminator((real,), (fake,))
+        # No layer mixes samples, so one pass over [x; G(z)] gives the same
+        # gradients with matrix products twice as tall (faster per sample).
+        self.d_optimizer.zero_grad()
+        n = real.shape[0]
+        out = D.forward(np.concatenate([real, fake]), training=True)
+        out_real, out_fake = out[:n], out[n:]
+        loss_real, grad_real = objective.discriminator_real(out_real)
+        loss_fake, grad_fake = objective.discriminator_fake(out_fake)
+        D.backward(np.concatenate([grad_real, grad_fake]), need_input_grad=False)  # G is not trained here
+        return self._apply_discriminator_update(loss_real + loss_fake, out_real, out_fake)
+
+    def update_discriminator(self, real_inputs, fake_inputs):
+        """One update of D in two passes: ``D.forward(*real_inputs)`` then ``D.forward(*fake_inputs)``,
+        each backward right after its own forward (the layer caches hold one forward), the gradients
+        adding up before one optimizer step. For subclasses: a conditional D takes (images, labels).
+
+        Returns ``(L_D, D(x), D(G(z)))`` as ``discriminator_step``.
+        """
+        D, objective = self.discriminator, self.objective
+        self.d_optimizer.zero_grad()
+        out_real = D.forward(*real_inputs, training=True)
+        loss_real, grad = objective.discriminator_real(out_real)
+        D.backward(grad, need_input_grad=False)  # the inputs are data (or G's output, not trained here)
+        out_fake = D.forward(*fake_inputs, training=True)
+        loss_fake, grad = objective.discriminator_fake(out_fake)
+        D.backward(grad, need_input_grad=False)
+        return self._apply_discriminator_update(loss_real + loss_fake, out_real, out_fake)
+
+    def _apply_discriminator_update(self, d_loss, out_real, out_fake):
+        """Refuse a non-finite L_D, else take D's optimizer step; return ``(L_D, D(x), D(G(z)))``."""
         _check_finite("discriminator", d_loss, self)
         self.d_optimizer.step()
-        return (d_loss, float(np.mean(objective.probability(out_real))),
-                float(np.mean(objective.probability(out_fake))))
+        probability = self.objective.probability
+        return d_loss, float(np.mean(probability(out_real))), float(np.mean(probability(out_fake)))
 
-    def generator_step(self, n):
-        """One update of G on n fresh z, through a frozen D. Returns L_G."""
+    def generator_step(self, batch=None):
+        """One update of G on ``config.batch_size`` fresh z, through a frozen D. Returns L_G.
+
+        ``batch`` is the real batch of the step's last discriminator update, for
+        subclasses whose G reads data (labels, paired images); this one reads
+        nothing from it. An int gives the number of z instead.
+        """
         G, D = self.generator, self.discriminator
+        n = batch if isinstance(batch, (int, np.integer)) else self.config.batch_size
         self.g_optimizer.zero_grad()
         fake = G.forward(self.sample_latent(n), training=True)
-        was_trainable = [layer.trainable for layer in D.layers]
-        saved_buffers = {key: buf.copy() for key, buf in D.buffers().items()}
-        D.trainable = False
-        try:
+        # frozen: no gradient accumulates in D; its layers' trainable flags and buffers come back after
+        with D.frozen():
             g_loss, grad = self.objective.generator(D.forward(fake, training=True))
             G.backward(D.backward(grad), need_input_grad=False)  # z is data: no dL/dz
-        finally:
-            for layer, trainable in zip(D.layers, was_trainable):
-                layer.trainable = trainable
-            for key, buf in D.buffers().items():
-                buf[...] = saved_buffers[key]
         _check_finite("generator", g_loss, self)
         self.g_optimizer.step()
         return g_loss
 
     def train_step(self, real_batches):
-        """k discriminator updates (one per batch in ``real_batches``), then one generator update.
+        """k discriminator updates (one per batch dict in ``real_batches``), then one generator update.
 
         Returns ``{"d_loss", "g_loss", "d_real", "d_fake"}``; the D numbers are means over the k updates.
         """
-        d_stats = np.array([self.discriminator_step(real) for real in real_batches])
-        g_loss = self.generator_step(self.config.batch_size)
+        real_batches = [b if isinstance(b, dict) else {"x": b} for b in real_batches]
+        d_stats = np.array([self.discriminator_step(batch) for batch in real_batches])
+        g_loss = self.generator_step(real_batches[-1])
         if self.generator_ema is not None:
             self.update_generator_ema(self.step + 1)
         d_loss, d_real, d_fake = d_stats.mean(axis=0)
@@ -189,8 +229,10 @@ class GANTrainer:
         """Generator steps in one pass over ``n_images`` (each step consumes k·b real images)."""
         return n_images // (self.config.k * self.config.d_batch_size)
 
-    def fit(self, x, epochs=None, max_steps=None, callbacks=(), progress=None, flush_denormal=True):
+    def fit(self, x, epochs=None, max_steps=None, callbacks=(), progress=None, flush_denormal=True, y=None):
         """Train on images ``x`` (N, *image_shape) until ``epochs`` epochs are complete.
+
+        ``y`` (N,), optional: labels, handed to the steps as ``batch["y"]`` (a conditional GAN).
 
         Continues from the trainer's state (epoch, position in the epoch), so a
         restored trainer picks up exactly where its checkpoint left off.
@@ -213,6 +255,9 @@ class GANTrainer:
         max_steps = self.config.max_steps if max_steps is None else int(max_steps)
         progress = self.config.progress if progress is None else bool(progress)
         self._check_images(x)
+        if y is not None and (not isinstance(y, np.ndarray) or len(y) != len(x)):
+            raise ValueError(f"GANTrainer.fit: argument 'y' must be an array with one label per image "
+                             f"({len(x)}), received {getattr(y, 'shape', type(y).__name__)}")
         k, b = self.config.k, self.config.d_batch_size
         per_epoch = self.steps_per_epoch(len(x))
         if per_epoch == 0:
@@ -235,7 +280,11 @@ class GANTrainer:
                             return "max_steps"
                         start = time.perf_counter()
                         rows = self.permutation[self.position * k * b:(self.position + 1) * k * b]
-                        metrics = self.train_step([x[rows[i * b:(i + 1) * b]] for i in range(k)])
+                        batches = [{"x": x[rows[i * b:(i + 1) * b]]} for i in range(k)]
+                        if y is not None:
+                            for i, batch in enumerate(batches):
+                                batch["y"] = y[rows[i * b:(i + 1) * b]]
+                        metrics = self.train_step(batches)
                         self.train_seconds += time.perf_counter() - start
                         self.position += 1
                         self.step += 1
@@ -265,14 +314,14 @@ class GANTrainer:
         return {label: f"{np.mean(self.history[key][-window:]):.3f}" for key, label in names.items()}
 
     def _check_images(self, x):
-        D = self.discriminator
+        shape, dtype = self.generator.output_shape, self.discriminator.dtype  # real images look like G's
         if not isinstance(x, np.ndarray):
             raise TypeError(f"GANTrainer.fit: argument 'x' must be a numpy.ndarray, received {type(x).__name__}")
-        if x.ndim != 1 + len(D.input_shape) or x.shape[1:] != D.input_shape:
-            raise ValueError(f"GANTrainer.fit: argument 'x' expected shape (N, {', '.join(map(str, D.input_shape))}), "
+        if x.ndim != 1 + len(shape) or x.shape[1:] != shape:
+            raise ValueError(f"GANTrainer.fit: argument 'x' expected shape (N, {', '.join(map(str, shape))}), "
                              f"received {x.shape}")
-        if x.dtype != D.dtype:
-            raise TypeError(f"GANTrainer.fit: argument 'x' expected dtype {D.dtype} (the models' dtype), "
+        if x.dtype != dtype:
+            raise TypeError(f"GANTrainer.fit: argument 'x' expected dtype {dtype} (the models' dtype), "
                             f"received {x.dtype}")
 
     # -- inference --------------------------------------------------------------------
@@ -348,10 +397,8 @@ class GANTrainer:
         named = {"data": self.data_rng, "latent": self.latent_rng}
         seen = {id(self.data_rng), id(self.latent_rng)}
         for prefix, model in (("generator", self.generator), ("discriminator", self.discriminator)):
-            holders = [("model", model.rng)]
-            holders += [(f"{i}", getattr(layer, "rng", None)) for i, layer in enumerate(model.layers)]
-            for suffix, rng in holders:
-                if isinstance(rng, np.random.Generator) and id(rng) not in seen:
+            for suffix, rng in model.random_generators().items():
+                if id(rng) not in seen:
                     seen.add(id(rng))
                     named[f"{prefix}/{suffix}"] = rng
         return named

@@ -1,0 +1,64 @@
+"""A conditional GAN (Mirza & Osindero 2014): GANTrainer with its two steps overridden for labels.
+
+G(z, y) draws an image of class y; D(x, y) judges whether x is a real image of
+class y. Everything else — the loop, k, checkpoints and bit-for-bit resume,
+the weight average, callbacks, Ctrl-C — is ``GANTrainer``'s. This module is
+also the pattern for other GANs (pix2pix: a batch {"x": input, "y": target}).
+
+    G = ConditionalGenerator(latent_dim=100, n_classes=10, seed=1)
+    D = ConditionalDiscriminator(n_classes=10, seed=2)
+    trainer = ConditionalGANTrainer(G, D, TrainConfig(dataset="mnist"), n_classes=10)
+    trainer.fit(images, y=labels)
+    trainer.generate(labels=np.arange(64) % 10)      # rows of 0–9
+"""
+
+import numpy as np
+
+from .trainer import GANTrainer, _check_finite
+
+
+class ConditionalGANTrainer(GANTrainer):
+    """Trains G(z, y) and D(x, y) on images with labels: ``fit(x, y=labels)``.
+
+    discriminator update, on ``batch = {"x": real, "y": labels}``:
+        L_D = L_real(D(x, y)) + L_fake(D(G(z, y), y)), the fakes drawn for the real batch's labels;
+        D runs forward and backward on the real batch, then on the fake one.
+    generator update, on config.batch_size fresh z with labels y drawn uniformly from the latent stream:
+        L_G = L_gen(D(G(z, y), y)) through D frozen (``Model.frozen()``); D.backward returns
+        [dL/dx, None] (labels have no gradient), and dL/dx goes into G.
+    """
+
+    def __init__(self, generator, discriminator, config=None, n_classes=10, **kwargs):
+        self.n_classes = int(n_classes)
+        super().__init__(generator, discriminator, config, **kwargs)
+        self.fixed_labels = np.arange(self.config.n_samples) % self.n_classes  # grid rows cycle through classes
+
+    def check_models(self):
+        G = self.generator
+        self.check_model_shapes([(self.config.latent_dim,), ()], [G.output_shape, ()], "z and a label")
+
+    def discriminator_step(self, batch):
+        real, labels = batch["x"], batch["y"]
+        fake = self.generator.forward(self.sample_latent(len(real)), labels, training=True)
+        return self.update_discriminator((real, labels), (fake, labels))
+
+    def generator_step(self, batch=None):
+        G, D = self.generator, self.discriminator
+        n = self.config.batch_size
+        labels = self.latent_rng.integers(0, self.n_classes, n)
+        self.g_optimizer.zero_grad()
+        fake = G.forward(self.sample_latent(n), labels, training=True)
+        with D.frozen():
+            g_loss, grad = self.objective.generator(D.forward(fake, labels, training=True))
+            grad_fake, _ = D.backward(grad)                 # [dL/dx, None]
+            G.backward(grad_fake, need_input_grad=False)    # z is data, labels have no gradient
+        _check_finite("generator", g_loss, self)
+        self.g_optimizer.step()
+        return g_loss
+
+    def generate(self, z=None, labels=None):
+        """G(z, labels) in inference mode; defaults: the fixed noise and labels cycling through the classes."""
+        z = self.fixed_noise if z is None else z
+        labels = self.fixed_labels[:len(z)] if labels is None else np.asarray(labels)
+        generator = self.generator if self.generator_ema is None else self.generator_ema
+        return generator.forward(z.astype(generator.dtype, copy=False), labels, training=False)

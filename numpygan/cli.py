@@ -69,6 +69,8 @@ def _sample(args):
     from .training.plots import image_format
 
     problem = _sample_argument_problem(args)
+    if problem is None and os.path.isdir(args.output):
+        problem = f"-o: {args.output!r} is a folder; expected a picture's file name, e.g. grid.png"
     if problem is None:
         try:
             image_format(args.output)
@@ -78,10 +80,9 @@ def _sample(args):
         print(f"numpygan sample: error: {problem}", file=sys.stderr)
         return 2
     folder = os.path.dirname(os.path.abspath(args.output))
-    if os.path.isdir(args.output) or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
-        why = ("is a folder" if os.path.isdir(args.output) else
-               f"cannot be written: {folder!r} is not a writable folder")
-        print(f"numpygan sample: error: -o {args.output!r} {why}", file=sys.stderr)
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        print(f"numpygan sample: error: cannot write -o {args.output!r}: {folder!r} is not a writable folder",
+              file=sys.stderr)
         return 1
     try:
         generator, config = load_generator(args.checkpoint, average=not args.last_weights)

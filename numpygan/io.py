@@ -11,7 +11,7 @@ shifted array without complaint. ``load_npz`` instead reads each member whole
 through ``zipfile`` (which compares the CRC-32 at the end of the member), parses
 the .npy header, and requires the data that follows to be exactly
 prod(shape) · itemsize bytes. Files written with ``checksums=True`` also hold
-``CHECKSUMS_KEY``: per array its dtype, shape and SHA-256, and the list of
+``CHECKSUMS_KEY`` (JSON, as uint8 bytes): per array its dtype, shape and SHA-256, and the list of
 arrays, compared at load (a member dropped from the central directory, or an
 array rewritten with a recomputed zip CRC, is caught too). Files without it
 (written before, or by other tools) are still read, with the CRC and size checks.
@@ -53,8 +53,11 @@ def save_npz_atomic(path, arrays, compress=False, checksums=False):
             raise ValueError(f"save_npz_atomic: the name {CHECKSUMS_KEY!r} is reserved for the checksums")
         table = {key: [np.asarray(arr).dtype.str, list(np.shape(arr)), array_checksum(np.asarray(arr))]
                  for key, arr in arrays.items()}
-        # compact separators: no whitespace whose change would leave the same JSON
-        arrays = {**arrays, CHECKSUMS_KEY: np.array(json.dumps(table, sort_keys=True, separators=(",", ":")))}
+        # compact separators: no whitespace whose change would leave the same JSON. First in the
+        # archive: a damaged central directory can hide the members after a damaged entry, never before
+        text = json.dumps(table, sort_keys=True, separators=(",", ":")).encode("ascii")
+        arrays = {CHECKSUMS_KEY: np.frombuffer(text, dtype=np.uint8), **arrays}  # UTF-8 bytes, not 4-byte '<U'
+
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
@@ -75,9 +78,10 @@ class CorruptFileError(ValueError):
     """An .npz is truncated, damaged, or not an .npz at all."""
 
 
-def load_npz(path, what="file"):
+def load_npz(path, what="file", keep_checksums=False):
     """Read every array of an .npz into a dict, with ``allow_pickle=False``, checking every byte
-    (see the module docstring); the ``CHECKSUMS_KEY`` member, if any, is verified and dropped.
+    (see the module docstring); the ``CHECKSUMS_KEY`` member, if any, is verified and dropped
+    (kept with ``keep_checksums``, for a format that requires it to check that it was there).
 
     A truncated, damaged or non-npz file raises ``CorruptFileError`` (a ValueError) naming the
     path; a missing one FileNotFoundError.
@@ -92,9 +96,12 @@ def load_npz(path, what="file"):
     except OSError as err:  # unreadable (permissions, a folder, an I/O error): not corruption
         raise CorruptFileError(f"{what} {path!r} cannot be read: {err}") from err
     if CHECKSUMS_KEY in arrays:
+        table = arrays[CHECKSUMS_KEY]
         problem = _checksum_problem(arrays)
         if problem:
             raise CorruptFileError(f"{what} {path!r} is corrupt: {problem}")
+        if keep_checksums:
+            arrays[CHECKSUMS_KEY] = table
     return arrays
 
 
@@ -150,13 +157,13 @@ def _parse_npy(name, data):
 def _checksum_problem(arrays):
     """What is wrong with ``arrays`` against its checksum table (popped from it), or None."""
     try:
-        table = json.loads(str(arrays.pop(CHECKSUMS_KEY)))
+        table = json.loads(arrays.pop(CHECKSUMS_KEY).astype(np.uint8, casting="equiv").tobytes().decode("ascii"))
         if not isinstance(table, dict):
             raise ValueError("not a JSON object")
         entries = {key: (str(value[0]), tuple(int(n) for n in value[1]), str(value[2]))
                    for key, value in table.items()}
-    except (ValueError, TypeError, IndexError, KeyError) as err:
-        return f"its checksum table is damaged ({err})"
+    except (ValueError, TypeError, IndexError, KeyError, UnicodeDecodeError) as err:
+        return f"its checksum table is damaged ({type(err).__name__}: {err})"
     missing = sorted(set(entries) - set(arrays))
     unexpected = sorted(set(arrays) - set(entries))
     if missing or unexpected:

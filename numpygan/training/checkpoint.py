@@ -35,12 +35,15 @@ import os
 
 import numpy as np
 
-from ..io import load_npz, save_npz_atomic
+from ..io import CHECKSUMS_KEY, load_npz, save_npz_atomic
 from .builders import build_gan, build_generator
 from .config import OPTIMIZER_FIELDS, RUN_LENGTH_FIELDS, TrainConfig
 from .trainer import HISTORY_KEYS, NonFiniteLossError
 
-FORMAT = "numpygan-gan-checkpoint/1"
+FORMAT = "numpygan-gan-checkpoint/2"
+"""Written by this version: with the ``__checksums__`` table, which reading it then requires."""
+READABLE_FORMATS = (FORMAT, "numpygan-gan-checkpoint/1")
+"""/1: the same arrays without checksums (read with the zip CRC-32 and size checks only)."""
 
 
 class CheckpointError(ValueError):
@@ -96,15 +99,19 @@ def load_checkpoint(path):
     """
     path = os.fspath(path)
     try:
-        arrays = load_npz(path, what="checkpoint")
+        arrays = load_npz(path, what="checkpoint", keep_checksums=True)
     except ValueError as err:
-        raise CheckpointError(str(err)) from err
+        raise CheckpointError(str(err)) from None
+    has_checksums = arrays.pop(CHECKSUMS_KEY, None) is not None
     if "format" not in arrays or "config" not in arrays:
         raise CheckpointError(f"checkpoint {path!r} is not a numpygan GAN checkpoint (no 'format'/'config' "
                               f"entries; a weights-only file from Sequential.save_weights cannot resume a run)")
     found = str(arrays.pop("format"))
-    if found != FORMAT:
-        raise CheckpointError(f"checkpoint {path!r} has format {found!r}; this version reads {FORMAT!r}")
+    if found not in READABLE_FORMATS:
+        raise CheckpointError(f"checkpoint {path!r} has format {found!r}; this version reads "
+                              f"{' and '.join(map(repr, READABLE_FORMATS))}")
+    if found == FORMAT and not has_checksums:
+        raise CheckpointError(f"checkpoint {path!r} is corrupt: its checksum table is missing")
     try:
         config = TrainConfig.from_json(str(arrays.pop("config")))
     except (ValueError, TypeError) as err:

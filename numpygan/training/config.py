@@ -204,9 +204,9 @@ def _real(config, name, lo=None, hi=None, lo_open=False, hi_open=False):
     too_low = lo is not None and (value <= lo if lo_open else value < lo)
     too_high = hi is not None and (value >= hi if hi_open else value > hi)
     if too_low or too_high:
-        interval = (f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}" if hi is not None
+        interval = (f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}" if hi is not None
                     else f"{'>' if lo_open else '>='} {lo}")
-        raise ValueError(f"TrainConfig.{name}: expected a value in {interval}, received {value}")
+        raise ValueError(f"TrainConfig.{name}: expected a value {interval}, received {value}")
 
 
 # The reference runs. ``numpygan train`` and the examples start from these.

@@ -79,8 +79,8 @@ def _sample(args):
     if problem:
         print(f"numpygan sample: error: {problem}", file=sys.stderr)
         return 2
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+    folder = os.path.dirname(os.path.abspath(args.output))  # created if missing, as the run folders are
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
         print(f"numpygan sample: error: cannot write -o {args.output!r}: {folder!r} is not a writable folder",
               file=sys.stderr)
         return 1

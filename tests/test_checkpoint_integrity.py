@@ -32,10 +32,14 @@ def quiet(*args):
 
 
 def tiny_trainer():
-    """4-unit G and D with Dropout and a weight average, stopped mid-epoch (step 4 = epoch 2, position 1)."""
+    """4-unit G and D with Dropout and a weight average, stopped mid-epoch (step 4 = epoch 2, position 1).
+
+    The fixed noise (400, 3) is larger than the 4,096 bytes zipfile reads at a time, so NumPy
+    alone would stop reading it before the CRC-32 is checked.
+    """
     G = Sequential([Dense(4), ReLU(), Dropout(0.2), Dense(2)], (3,), seed=0)
     D = Sequential([Dense(4), LeakyReLU(0.2), Dropout(0.3), Dense(1)], (2,), seed=1)
-    config = TrainConfig(dataset="arrays", batch_size=4, latent_dim=3, epochs=2, progress=False, n_samples=2,
+    config = TrainConfig(dataset="arrays", batch_size=4, latent_dim=3, epochs=2, progress=False, n_samples=400,
                          ema_decay=0.9, train_rows=12)
     trainer = GANTrainer(G, D, config)
     trainer.fit(np.random.default_rng(0).normal(size=(12, 2)).astype(np.float32), max_steps=4)
@@ -142,8 +146,8 @@ def test_fuzz_every_header_and_directory_byte(tiny_checkpoint, tmp_path):
 def test_a_changed_shape_digit_in_an_npy_header_is_refused(tiny_checkpoint, tmp_path):
     """NumPy alone reads the member's first bytes as the smaller array the header now describes."""
     data = bytearray(tiny_checkpoint.read_bytes())
-    at = data.index(b"'shape': (12,)")  # the epoch order of 12 images
-    data[at + len("'shape': (1")] = ord("1")  # (12,) -> (11,)
+    at = data.index(b"'shape': (400, 3)")  # the fixed noise
+    data[at + len("'shape': (")] = ord("1")  # (400, 3) -> (100, 3)
     damaged = tmp_path / "damaged.npz"
     damaged.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="is corrupt"):

@@ -183,15 +183,16 @@ def checkpoint(tmp_path_factory):
 @pytest.mark.parametrize("flags,code,message", [
     (["-o", "{tmp}"], 2, "is a folder"),
     (["-o", "/proc/numpygan-grid.png"], 1, "cannot write -o '/proc/numpygan-grid.png'"),
-    (["-o", "{tmp}/missing/grid.png"], 1, "is not a writable folder"),
+    (["-o", "{tmp}/plain/grid.png"], 1, "cannot write -o"),
     (["--seed", "-1"], 2, "--seed: expected an int >= 0, received -1"),
     (["--nrow", "-3"], 2, "--nrow: expected an int >= 1, received -3"),
     (["-n", "100000000"], 2, "-n: expected an int in [1, 10000], received 100000000"),
     (["-o", "{tmp}/grid.txt"], 2, "must end in one of .png, .jpg"),
-], ids=["output_is_a_folder", "output_in_proc", "output_folder_missing", "negative_seed", "negative_nrow",
+], ids=["output_is_a_folder", "output_in_proc", "output_under_a_file", "negative_seed", "negative_nrow",
         "too_many", "unknown_extension"])
 def test_sample_argument_errors_are_one_line(flags, code, message, checkpoint, tmp_path, capsys):
     flags = [flag.replace("{tmp}", str(tmp_path)) for flag in flags]
+    (tmp_path / "plain").write_text("a file, not a folder")
     assert cli.main(["sample", checkpoint, *flags]) == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

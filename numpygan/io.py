@@ -56,8 +56,7 @@ def save_npz_atomic(path, arrays, compress=False, checksums=False):
         # compact separators: no whitespace whose change would leave the same JSON. First in the
         # archive: a damaged central directory can hide the members after a damaged entry, never before
         text = json.dumps(table, sort_keys=True, separators=(",", ":")).encode("ascii")
-        arrays = {CHECKSUMS_KEY: np.frombuffer(text, dtype=np.uint8), **arrays}  # UTF-8 bytes, not 4-byte '<U'
-
+        arrays = {CHECKSUMS_KEY: np.frombuffer(text, dtype=np.uint8), **arrays}  # bytes, not 4-byte '<U' chars
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)

@@ -54,7 +54,9 @@ def _add_sample(subparsers):
                                    description="Draw n images from the generator in CHECKPOINT; save them as a grid.")
     parser.add_argument("checkpoint", help="a checkpoint.npz written by numpygan train or an example")
     parser.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
-    parser.add_argument("-o", "--output", default="grid.png", help="PNG to write (default: grid.png)")
+    parser.add_argument("-o", "--output", default="grid.png",
+                        help="picture to write, in the format its extension names: .png, .jpg, .gif, ... "
+                             "(default: grid.png)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws (default: 0)")
     parser.add_argument("--nrow", type=int, default=None, help="images per row (default: square-ish)")
     parser.add_argument("--last-weights", action="store_true",
@@ -62,23 +64,62 @@ def _add_sample(subparsers):
     parser.set_defaults(func=_sample)
 
 
-def _sample(args):
-    from .training import CheckpointError, load_generator, sample_latent, save_image_grid
+MAX_SAMPLES = 10_000
+"""Most images in one grid (a 100 × 100 grid, 6,000 px square at scale 2)."""
 
-    if args.n < 1:
-        print(f"numpygan sample: error: -n must be >= 1, received {args.n}", file=sys.stderr)
+
+def _sample(args):
+    import os
+
+    import numpy as np
+
+    from .training import CheckpointError, load_generator, sample_latent, save_image_grid
+    from .training.plots import image_format
+
+    problem = _sample_argument_problem(args)
+    if problem is None and os.path.isdir(args.output):
+        problem = f"-o: {args.output!r} is a folder; expected a picture's file name, e.g. grid.png"
+    if problem is None:
+        try:
+            image_format(args.output)
+        except ValueError as err:
+            problem = f"-o: {str(err).split(': ', 1)[1]}"
+    if problem:
+        print(f"numpygan sample: error: {problem}", file=sys.stderr)
         return 2
+    folder = os.path.dirname(os.path.abspath(args.output))  # created if missing, as the run folders are
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+        print(f"numpygan sample: error: cannot write -o {args.output!r}: {folder!r} is not a writable folder",
+              file=sys.stderr)
+        return 1
     try:
         generator, config = load_generator(args.checkpoint, average=not args.last_weights)
     except (CheckpointError, FileNotFoundError) as err:
         print(f"numpygan sample: error: {err}", file=sys.stderr)
         return 1
-    images = generator.forward(sample_latent(config, args.n, args.seed), training=False)
+    z = sample_latent(config, args.n, args.seed)
+    images = [generator.forward(z[i:i + 1000], training=False) for i in range(0, args.n, 1000)]
     value_range = (-1.0, 1.0) if config["output_activation"] == "tanh" else (0.0, 1.0)
-    save_image_grid(images, args.output, value_range=value_range, nrow=args.nrow)
+    try:
+        save_image_grid(images[0] if len(images) == 1 else np.concatenate(images), args.output,
+                        value_range=value_range, nrow=args.nrow)
+    except OSError as err:
+        print(f"numpygan sample: error: cannot write -o {args.output!r}: {err.strerror or err}", file=sys.stderr)
+        return 1
     print(f"{args.n} samples from {args.checkpoint} ({config['model']}, {config['dataset']}, epoch "
           f"{config['epoch']}{', moving-average weights' if config['weights'] == 'average' else ''}) -> {args.output}")
     return 0
+
+
+def _sample_argument_problem(args):
+    """What is wrong with ``numpygan sample``'s numbers, or None."""
+    if not 1 <= args.n <= MAX_SAMPLES:
+        return f"-n: expected an int in [1, {MAX_SAMPLES}], received {args.n}"
+    if args.seed < 0:
+        return f"--seed: expected an int >= 0, received {args.seed}"
+    if args.nrow is not None and args.nrow < 1:
+        return f"--nrow: expected an int >= 1, received {args.nrow}"
+    return None
 
 
 def _add_plugin(subparsers, command, module_name, function, help_text, load):

@@ -3,13 +3,21 @@
 import numpy as np
 
 
-def check_pred_target(owner, pred, target, target_range=(0.0, 1.0)):
-    """Return ``target`` as an array broadcastable to ``pred``, or raise naming the argument."""
+def check_pred_target(owner, pred, target, target_range=(0.0, 1.0), allow_nan=False):
+    """Return ``target`` as an array broadcastable to ``pred``, or raise naming the argument.
+
+    ``pred`` must be non-empty (a mean over no elements is NaN) and, unless ``allow_nan``,
+    free of NaN (the loss would be NaN with no word of why).
+    """
     if not isinstance(pred, np.ndarray) or not np.issubdtype(pred.dtype, np.floating):
         raise TypeError(
             f"{owner}: argument 'pred' must be a floating numpy array, received "
             f"{getattr(pred, 'dtype', type(pred).__name__)}"
         )
+    if pred.size == 0:
+        raise ValueError(f"{owner}: argument 'pred' is empty (shape {pred.shape}); expected at least one element")
+    if not allow_nan and np.isnan(pred).any():
+        raise ValueError(f"{owner}: argument 'pred' holds {int(np.isnan(pred).sum())} NaN of {pred.size} values")
     target = np.asarray(target, dtype=pred.dtype)
     try:
         np.broadcast_shapes(target.shape, pred.shape)

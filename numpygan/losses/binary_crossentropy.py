@@ -21,18 +21,34 @@ class BinaryCrossentropy:
         L = mean(max(z, 0) − z·y + log(1 + e^{−|z|}))
     which equals the definition above but never overflows (finite for z = ±1000);
         dL/dz = (σ(z) − y) / M.
+    It is computed as (1 − y)·max(z, 0) − y·min(z, 0) + log(1 + e^{−|z|}), each product
+    taken as 0 where its weight (1 − y or y) is 0, so that z = +∞ with y = 1 (and −∞
+    with y = 0) gives the exact loss 0, not ∞ − ∞ = NaN.
+
+    ``epsilon`` must lie in (0, 0.5): [ε, 1 − ε] must be an interval of probabilities.
+    ``allow_nan=True`` lets NaN in pred through to a NaN loss, for callers that check
+    the loss themselves (the GAN trainer, which then names the step); by default it is refused.
     """
 
-    def __init__(self, from_logits=False, epsilon=1e-7):
-        self.from_logits = from_logits
+    def __init__(self, from_logits=False, epsilon=1e-7, allow_nan=False):
+        self.from_logits = bool(from_logits)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)):
+            raise TypeError(f"BinaryCrossentropy: argument 'epsilon' must be a real number, "
+                            f"received {type(epsilon).__name__} {epsilon!r}")
+        if not 0 < epsilon < 0.5:
+            raise ValueError(f"BinaryCrossentropy: argument 'epsilon' must lie in (0, 0.5), received {epsilon}")
         self.epsilon = float(epsilon)
+        self.allow_nan = bool(allow_nan)
 
     def __call__(self, pred, target):
-        target = check_pred_target(type(self).__name__, pred, target)
+        target = check_pred_target(type(self).__name__, pred, target, allow_nan=self.allow_nan)
         m = pred.size
         if self.from_logits:
             z = pred
-            loss = np.mean(np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z))))
+            with np.errstate(invalid="ignore"):  # 0 · ∞ in a product whose weight is 0: replaced by 0
+                positive = np.where(target == 1, 0, (1 - target) * np.maximum(z, 0))
+                negative = np.where(target == 0, 0, target * np.minimum(z, 0))
+            loss = np.mean(positive - negative + np.log1p(np.exp(-np.abs(z))))
             grad = (expit(z) - target) / z.dtype.type(m)
             return float(loss), grad
         if pred.size and (np.nanmin(pred) < 0 or np.nanmax(pred) > 1):

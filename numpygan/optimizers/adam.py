@@ -21,10 +21,10 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=2e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8):
         super().__init__(params, lr)
-        for arg, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0 <= value < 1:
-                raise ValueError(f"Adam: argument '{arg}' must lie in [0, 1), received {value}")
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = self._check_real("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
+        self.beta_2 = self._check_real("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
+        # ε > 0: a parameter whose gradient has always been 0 has v = 0, and m / (√v + 0) is 0/0 = NaN
+        self.epsilon = self._check_real("epsilon", epsilon, low=0.0, low_open=True)
 
     def _update(self, theta, g, m, v):
         b1, b2, t = self.beta_1, self.beta_2, self.iterations

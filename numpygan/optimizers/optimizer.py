@@ -27,11 +27,28 @@ class Optimizer:
         for name, p in self.params.items():
             if not isinstance(p, Parameter):
                 raise TypeError(f"{type(self).__name__}: params[{name!r}] must be a Parameter, received {type(p).__name__}")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: argument 'lr' must be > 0, received {lr}")
-        self.lr = float(lr)
+        self.lr = self._check_real("lr", lr, low=0.0, low_open=True)
         self.iterations = 0
         self.slots = {s: {n: np.zeros_like(p.value) for n, p in self.params.items()} for s in self.slot_names}
+
+    def _check_real(self, name, value, low=None, high=None, low_open=False, high_open=False):
+        """``value`` as a float, or a TypeError/ValueError naming argument ``name`` unless it is a finite
+        real number in the interval from ``low`` to ``high`` (open ends excluded); checked before any work."""
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{type(self).__name__}: argument '{name}' must be a real number, "
+                            f"received {type(value).__name__} {value!r}")
+        value = float(value)
+        if not np.isfinite(value):
+            raise ValueError(f"{type(self).__name__}: argument '{name}' must be finite, received {value}")
+        too_low = low is not None and (value <= low if low_open else value < low)
+        too_high = high is not None and (value >= high if high_open else value > high)
+        if too_low or too_high:
+            if high is None:
+                expected = f"be {'>' if low_open else '>='} {low:g}"
+            else:
+                expected = f"lie in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise ValueError(f"{type(self).__name__}: argument '{name}' must {expected}, received {value}")
+        return value
 
     def zero_grad(self):
         for p in self.params.values():

@@ -11,9 +11,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False):
         super().__init__(params, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: argument 'momentum' must lie in [0, 1), received {momentum}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = self._check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.nesterov = bool(nesterov)
 
     def _update(self, theta, g, velocity):
         velocity[...] = self.momentum * velocity - self.lr * g

@@ -6,6 +6,8 @@ settings and a new run from a preset; only the flags actually typed change them.
 
 import argparse
 import os
+import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -13,7 +15,8 @@ from ..models import use_reference_layers
 from ..runtime import blas_threads, keep_freed_memory
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import LATENT_DISTRIBUTIONS, LOSSES, MODELS, preset, preset_for
-from .run import CHECKPOINT_NAME, train
+from .run import CHECKPOINT_NAME, RunSetupError, train
+from .run_folder import RunFolderError
 from .trainer import NonFiniteLossError
 
 # (config field, flag, type, help); store_true / store_false flags have type bool.
@@ -91,6 +94,29 @@ def explicit_overrides(args):
     return changes
 
 
+def flag_for(field, args=None):
+    """The command-line flag that sets config ``field`` (``--lr`` if the user set both rates with it)."""
+    if field in ("lr_g", "lr_d") and args is not None and hasattr(args, "lr") and not hasattr(args, field):
+        return "--lr"
+    flags = {name: flag for name, flag, *_ in FLAGS}
+    return flags.get(field, "--" + field.replace("_", "-"))
+
+
+def _flag_message(err, args):
+    """A TrainConfig validation error, worded with the flag the user typed: 'argument --lr (lr_g): ...'."""
+    message = str(err)
+    found = re.match(r"TrainConfig\.(\w+):\s*", message)
+    if not found:
+        return message
+    field = found.group(1)
+    return f"argument {flag_for(field, args)} ({field}): {message[found.end():]}"
+
+
+def resume_command(prog, out):
+    """The command that continues the run in ``out``, quoted so that it can be pasted into a shell."""
+    return f"{prog} --out {shlex.quote(str(out))} --resume"
+
+
 def run_from_args(args, base, default_out, prog, parser=None):
     """Build the config from ``base`` (or the checkpoint being resumed) plus the typed flags, train,
     and return an exit code: 0 done, 1 failed (bad checkpoint, divergence, no data), 130 interrupted."""
@@ -103,6 +129,8 @@ def run_from_args(args, base, default_out, prog, parser=None):
     if threads is not None and threads < 1:
         _usage_error(parser, f"--threads: expected an int >= 1, received {threads}")
     out = args.out
+    if out is not None and not out.strip():
+        _usage_error(parser, f"--out: expected a folder, received {out!r}")
     try:
         if args.resume:
             resume_path = Path(args.resume) if args.resume is not True else Path(out or default_out) / CHECKPOINT_NAME
@@ -112,12 +140,13 @@ def run_from_args(args, base, default_out, prog, parser=None):
         try:
             config = base.replace(**changes)
         except (ValueError, TypeError) as err:
-            _usage_error(parser, err)
+            _usage_error(parser, _flag_message(err, args))
         keep_freed_memory()  # large activations reused, not page-faulted anew each step (runtime/memory.py)
         with blas_threads(threads), use_reference_layers(getattr(args, "reference_layers", False)):
             result = train(config, out, resume=args.resume, overwrite=args.overwrite,
-                           resume_hint=f"{prog} --out {out} --resume")
-    except (CheckpointError, FileExistsError, FileNotFoundError, NonFiniteLossError, DatasetUnavailableError) as err:
+                           resume_hint=resume_command(prog, out))
+    except (CheckpointError, FileExistsError, FileNotFoundError, NonFiniteLossError, DatasetUnavailableError,
+            RunFolderError, RunSetupError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # before training started, or a second Ctrl-C (train() said what was kept)

@@ -14,6 +14,9 @@ OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 # Fields that may change between a run and its resumption: how long to train and
 # where to write, not what is trained. Everything else must match the checkpoint.
 RUN_LENGTH_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "progress")
+# Fields a resumed run may change on purpose (a diverged run resumed with a lower learning
+# rate): Adam's hyper-parameters apply from the next update; the run says what changed.
+OPTIMIZER_FIELDS = ("lr_g", "lr_d", "beta_1", "beta_2")
 
 
 @dataclasses.dataclass
@@ -204,8 +207,9 @@ def _real(config, name, lo=None, hi=None, lo_open=False, hi_open=False):
     too_low = lo is not None and (value <= lo if lo_open else value < lo)
     too_high = hi is not None and (value >= hi if hi_open else value > hi)
     if too_low or too_high:
-        interval = f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
-        raise ValueError(f"TrainConfig.{name}: expected a value in {interval}, received {value}")
+        interval = (f"in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}" if hi is not None
+                    else f"{'>' if lo_open else '>='} {lo}")
+        raise ValueError(f"TrainConfig.{name}: expected a value {interval}, received {value}")
 
 
 # The reference runs. ``numpygan train`` and the examples start from these.

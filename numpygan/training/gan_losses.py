@@ -76,7 +76,8 @@ class BCEObjective(GANObjective):
 
     def __init__(self, real_label=1.0, from_logits=True):
         super().__init__(real_label, from_logits)
-        self.bce = BinaryCrossentropy(from_logits=from_logits)
+        # allow_nan: a NaN output reaches the trainer's loss check, which stops naming the step
+        self.bce = BinaryCrossentropy(from_logits=from_logits, allow_nan=True)
 
     def discriminator_real(self, output):
         return self.bce(output, self.real_label)
@@ -130,7 +131,7 @@ class LSGANObjective(GANObjective):
         self.real_target = self.a + self.real_label * (self.b - self.a)
         scheme = (self.a, self.b, self.c)
         self.name = next((n for n, s in LSGAN_SCHEMES.items() if s == scheme), f"lsgan{scheme}")
-        self.mse = MeanSquaredError()
+        self.mse = MeanSquaredError(allow_nan=True)  # as BCEObjective's
 
     def discriminator_real(self, output):
         return self.mse(output, self.real_target)

@@ -42,20 +42,42 @@ def image_grid(images, value_range=(-1.0, 1.0), nrow=None, padding=2, pad_value=
     return np.round(grid * 255).astype(np.uint8)
 
 
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP", ".tif": "TIFF",
+                 ".tiff": "TIFF", ".webp": "WEBP"}
+"""The picture formats ``save_image_grid`` writes, by file-name extension."""
+
+
+def image_format(path):
+    """The format named by ``path``'s extension (``IMAGE_FORMATS``); ValueError for any other name,
+    so that ``grid.txt`` never receives PNG bytes."""
+    from PIL import Image
+
+    extension = os.path.splitext(os.fspath(path))[1].lower()
+    found = IMAGE_FORMATS.get(extension)
+    Image.init()
+    if found is None or found not in Image.SAVE:
+        known = ", ".join(e for e, f in IMAGE_FORMATS.items() if f in Image.SAVE)
+        raise ValueError(f"save_image_grid: argument 'path' {os.fspath(path)!r} must end in one of {known}, "
+                         f"received {extension or 'no extension'!r}")
+    return found
+
+
 def save_image_grid(images, path, value_range=(-1.0, 1.0), nrow=None, scale=2, invert=False):
-    """Write ``image_grid(images, value_range, nrow)`` as a PNG, each pixel ``scale``×``scale``.
+    """Write ``image_grid(images, value_range, nrow)`` as a picture in the format its extension names
+    (``IMAGE_FORMATS``: .png, .jpg, ...), each pixel ``scale``×``scale``.
 
     ``invert=True`` draws dark strokes on white (MNIST is white on black).
     """
     from PIL import Image
 
+    picture_format = image_format(path)
     grid = image_grid(images, value_range, nrow, pad_value=0.0 if invert else 1.0)
     if invert:
         grid = 255 - grid
     picture = Image.fromarray(grid)  # uint8 (H, W): 8-bit grayscale
     if scale != 1:
         picture = picture.resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST)
-    _atomic_save(path, lambda f: picture.save(f, format="PNG"))
+    _atomic_save(path, lambda f: picture.save(f, format=picture_format))
     return os.fspath(path)
 
 

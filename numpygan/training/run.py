@@ -8,6 +8,7 @@
 ``progress.gif``        the epoch grids as an animation
 ``checkpoint.npz``      the latest checkpoint (every ``checkpoint_every`` epochs and at the end);
                         ``checkpoint_epoch_NNN.npz`` too with ``keep_checkpoints``
+``.numpygan.lock``      the lock a run holds on the folder (``run_folder.RunFolder``)
 """
 
 import dataclasses
@@ -17,12 +18,17 @@ from pathlib import Path
 from typing import Optional
 
 from .builders import build_gan
-from .checkpoint import CheckpointError, load_checkpoint, restore_trainer, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, optimizer_changes, restore_trainer, save_checkpoint
 from .data import load_training_images, select_rows
 from .plots import save_image_grid, save_loss_plot, save_progress_gif
+from .run_folder import RunFolder, RunFolderError
 from .trainer import GANTrainer, NonFiniteLossError, TrainingInterrupted
 
 CHECKPOINT_NAME = "checkpoint.npz"
+
+
+class RunSetupError(ValueError):
+    """The run cannot start as asked (e.g. fewer training images than one step needs)."""
 
 
 @dataclasses.dataclass
@@ -102,25 +108,42 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
 
     ``resume``: None (a new run), True (continue from ``out/checkpoint.npz``) or a
     checkpoint path. The checkpoint's settings must equal ``config``'s except the
-    run-length ones (``epochs``, ``max_steps``, ...); the run then continues bit for bit.
+    run-length ones (``epochs``, ``max_steps``, ...), with which the run continues bit
+    for bit, and the optimizer's (``lr_g``, ``lr_d``, ``beta_1``, ``beta_2``), which
+    apply from the next update (the change is logged).
     ``images``: training images (N, 28, 28, 1) in ``config.value_range``, instead of
     loading ``config.dataset`` (use ``dataset="arrays"`` for these).
-    A new run refuses to replace an existing checkpoint in ``out`` unless ``overwrite``.
+    ``out`` is checked, created and locked first (``RunFolder``: RunFolderError if it is
+    unusable or another run is writing into it). A run refuses to replace a checkpoint
+    in ``out`` that is not the one it resumes, unless ``overwrite``.
     ``callbacks``: more trainer callbacks (``on_step_end``, ``on_epoch_end``), run after the outputs'.
 
-    Returns a RunResult. Ctrl-C saves a checkpoint of the last completed step and
-    returns with ``stopped == "interrupted"``; a NaN/inf loss raises NonFiniteLossError
-    and leaves the last good checkpoint in place.
+    Returns a RunResult. Ctrl-C or SIGTERM saves a checkpoint of the last completed step and
+    returns with ``stopped == "interrupted"``; a NaN/inf loss, or NaN/inf weights or optimizer
+    state at a save, raises NonFiniteLossError and leaves the last good checkpoint in place.
     """
     wall_start = time.perf_counter()
     out = Path(out)
+    with RunFolder(out) as folder:
+        if folder.removed:
+            log(f"removed {len(folder.removed)} temporary files left in {out}/ by an interrupted save")
+        return _train_in(config, out, resume, images, overwrite, log, resume_hint, callbacks, wall_start)
+
+
+def _train_in(config, out, resume, images, overwrite, log, resume_hint, callbacks, wall_start):
+    """``train`` once ``out`` is locked."""
     outputs = RunOutputs(out, log)
     checkpoint = None
     if resume:
         checkpoint = load_checkpoint(outputs.checkpoint_path if resume is True else resume)
-    elif outputs.checkpoint_path.exists() and not overwrite:
-        raise FileExistsError(f"{outputs.checkpoint_path} already exists; continue that run with --resume, "
-                              f"start afresh with --overwrite, or choose another --out folder")
+    resumes_own = checkpoint is not None and _same_file(checkpoint.path, outputs.checkpoint_path)
+    if outputs.checkpoint_path.exists() and not resumes_own and not overwrite:
+        if checkpoint is None:
+            raise FileExistsError(f"{outputs.checkpoint_path} already exists; continue that run with --resume, "
+                                  f"start afresh with --overwrite, or choose another --out folder")
+        raise FileExistsError(f"{outputs.checkpoint_path} holds another run; resuming {checkpoint.path} into "
+                              f"{out} would overwrite it and mix both runs' pictures. Choose another --out "
+                              f"folder, or --overwrite to replace that run")
     if images is None:
         images = load_training_images(config)
     else:
@@ -128,11 +151,17 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
     config = config.replace(train_rows=len(images))
     generator, discriminator = build_gan(config)
     trainer = GANTrainer(generator, discriminator, config)
+    per_epoch = trainer.steps_per_epoch(len(images))
+    if per_epoch == 0:
+        raise RunSetupError(f"--batch-size {config.batch_size} is too large: the training data has {len(images)} "
+                            f"images, fewer than one step needs (k · batch = {config.k} · {config.d_batch_size} "
+                            f"= {config.k * config.d_batch_size})")
     if checkpoint is not None:
         restore_trainer(trainer, checkpoint)
-        if os.path.abspath(checkpoint.path) == os.path.abspath(outputs.checkpoint_path):
+        for key, (saved, requested) in sorted(optimizer_changes(checkpoint, config).items()):
+            log(f"resuming with {key} = {requested} (the checkpoint's run used {saved})")
+        if resumes_own:
             outputs.saved_step = trainer.step
-    per_epoch = trainer.steps_per_epoch(len(images))
     log(f"{config.model} GAN on {config.dataset}: {len(images)} images, {per_epoch} steps per epoch "
         f"(batch {config.batch_size}, k={config.k}), {config.epochs} epochs"
         + (f", at most {config.max_steps} steps" if config.max_steps is not None else "")
@@ -140,11 +169,11 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
         + f" -> {out}/")
     try:
         stopped = trainer.fit(images, callbacks=[outputs, *callbacks])
-    except TrainingInterrupted:
+    except TrainingInterrupted as interruption:
         outputs.finish(trainer)
         hint = resume_hint or "--resume"
-        log(f"Interrupted: saved epoch {trainer.epoch} + {trainer.position} steps (step {trainer.step}) to "
-            f"{outputs.last_checkpoint}\nResume with: {hint}")
+        log(f"Interrupted ({interruption.reason}): saved epoch {trainer.epoch} + {trainer.position} steps "
+            f"(step {trainer.step}) to {outputs.last_checkpoint}\nResume with: {hint}")
         stopped = "interrupted"
     except KeyboardInterrupt:
         # a second Ctrl-C, in the middle of a step: the state in memory is half-updated, so it is not saved
@@ -155,7 +184,7 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
     except NonFiniteLossError as err:
         where = (f"the last good checkpoint, {outputs.checkpoint_path}, is untouched"
                  if outputs.checkpoint_path.exists() else "no checkpoint had been written yet")
-        raise NonFiniteLossError(f"{err}\nStopped; {where}.") from None
+        raise type(err)(f"{err}\nStopped; {where}.") from None
     else:
         outputs.finish(trainer)
     latest = outputs.last_checkpoint or (str(checkpoint.path) if checkpoint else None)
@@ -164,10 +193,19 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
                        train_seconds=trainer.train_seconds, wall_seconds=time.perf_counter() - wall_start,
                        trainer=trainer)
     if stopped != "interrupted":
-        log(f"done: {result.epoch} epochs, {result.step} steps, {result.ms_per_step:.1f} ms/step "
-            f"({result.train_seconds:.0f} s training, {result.wall_seconds:.0f} s this run); "
+        speed = (f"{result.ms_per_step:.1f} ms/step ({result.train_seconds:.0f} s training, "
+                 if result.step else "no training step (")
+        log(f"done: {result.epoch} epochs, {result.step} steps, {speed}{result.wall_seconds:.0f} s this run); "
             f"samples in {out / 'samples.png'}")
     return result
 
 
-__all__ = ["train", "RunResult", "RunOutputs", "CHECKPOINT_NAME", "CheckpointError"]
+def _same_file(a, b):
+    """Whether paths ``a`` and ``b`` name the same file (both existing), or the same absolute path."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+__all__ = ["train", "RunResult", "RunOutputs", "RunSetupError", "RunFolderError", "CHECKPOINT_NAME", "CheckpointError"]

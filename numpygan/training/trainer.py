@@ -26,7 +26,14 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C arrived; the trainer stopped after the step in progress, so its state is consistent."""
+    """Ctrl-C or SIGTERM arrived; the trainer stopped after the step in progress, so its state is consistent.
+
+    ``reason``: which of the two ("Ctrl-C" or "SIGTERM").
+    """
+
+    def __init__(self, message="training interrupted", reason="Ctrl-C"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class GANTrainer:
@@ -240,8 +247,9 @@ class GANTrainer:
         whole run). Each callback may define ``on_step_end(trainer, metrics)`` and
         ``on_epoch_end(trainer)``. Returns ``"epochs"`` or ``"max_steps"``: why it stopped.
 
-        Ctrl-C lets the step in progress finish, then raises ``TrainingInterrupted``
-        (a second Ctrl-C aborts at once with a plain KeyboardInterrupt). A NaN/inf
+        Ctrl-C, or SIGTERM (``timeout``, ``kill``, a batch scheduler's stop), lets the step
+        in progress finish, then raises ``TrainingInterrupted`` (a second one aborts at
+        once with a plain KeyboardInterrupt). A NaN/inf
         loss raises ``NonFiniteLossError`` before that update is applied.
 
         ``flush_denormal``: compute with subnormal floats as 0 while training
@@ -433,33 +441,39 @@ def _check_finite(which, loss, trainer):
 
 
 class _DeferredInterrupt:
-    """Turn the first Ctrl-C into a flag checked between steps, so a step is never cut in half.
+    """Turn the first Ctrl-C (SIGINT) or SIGTERM into a flag checked between steps, so a step is
+    never cut in half and the run can save before it stops.
 
-    A second Ctrl-C raises KeyboardInterrupt at once. Outside the main thread
-    (where signal handlers cannot be installed) Ctrl-C behaves as usual.
+    A second one raises KeyboardInterrupt at once. Outside the main thread (where signal
+    handlers cannot be installed) both behave as usual.
     """
 
+    SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
     def __init__(self):
-        self.requested = False
-        self._previous = None
+        self.requested = None   # the name of the signal that asked to stop
+        self._previous = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {signum: signal.signal(signum, self._handle) for signum in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
-        print("\nCtrl-C: stopping after the current step (press Ctrl-C again to abort without saving)",
+        self.requested = self.SIGNALS.get(signum, f"signal {signum}")
+        print(f"\n{self.requested}: stopping after the current step (press Ctrl-C again to abort without saving)",
               flush=True)
 
     def check(self):
         if self.requested:
-            raise TrainingInterrupted("training interrupted by Ctrl-C after a completed step")
+            raise TrainingInterrupted(f"training interrupted by {self.requested} after a completed step",
+                                      reason=self.requested)
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            if previous is not None:  # None: a handler installed from C, which cannot be restored
+                signal.signal(signum, previous)
+        self._previous = {}
         return False

@@ -11,7 +11,8 @@ Generators end in ``tanh`` for data in [-1, 1] or ``sigmoid`` for [0, 1].
 Every builder makes its layers from the fast twins (``numpygan.fast``) by
 default and from the reference layers (``numpygan.layers``, the plain math)
 with ``fast=False``, or for every builder at once under
-``use_reference_layers()``; ``adam`` does the same for the optimizer. The two
+``use_reference_layers()``; ``adam`` does the same for the optimizer, and
+``layers_for(fast)`` hands out the module itself, for models of your own. The two
 compute the same functions (tests/test_fast_twins.py), so either trains the same
 model; the references are slower and easier to read.
 """

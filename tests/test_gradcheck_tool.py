@@ -6,7 +6,7 @@ import pytest
 import numpygan.layers.conv2d as conv2d_module
 from numpygan import Sequential, fast, gradcheck
 from numpygan.gradcheck import numerical_gradient, pinned_kinks, relative_error
-from numpygan.layers import BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout, LeakyReLU, Tanh
+from numpygan.layers import BatchNormalization, Conv2D, Dense, Dropout, LeakyReLU, Tanh
 
 # A wrong gradient must stand out by orders of magnitude, not just fail the 1e-6 tolerance.
 CAUGHT = 1e-2

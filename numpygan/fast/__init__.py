@@ -5,8 +5,8 @@ only the math. Each class here subclasses its reference, keeps its arguments,
 weights, state and results, and overrides only how forward, backward or step
 compute them:
 
-================== ================================================================
-``Dense``           dW written straight into the gradient after ``zero_grad()`` (``fast.parameter``)
+=================== ==============================================================================
+``Dense``           dW written straight into the gradient after ``zero_grad()`` (``parameter.py``)
 ``Conv2D``          per kernel tap when that intermediate is smaller; threaded copies
 ``Conv2DTranspose`` phase by phase: one im2col of T×T blocks and one GEMM, bias inside it
 ``LeakyReLU``       branch-free max(x, αx) and mask arithmetic, in row blocks on threads
@@ -14,7 +14,7 @@ compute them:
 ``Sigmoid``         subnormal outputs and gradients set to 0
 ``Dropout``         mask drawn into a reused buffer, applied in row blocks on threads
 ``Adam``, ``SGD``   in-place passes over cache-sized blocks, large parameters on threads
-================== ================================================================
+=================== ==============================================================================
 
 ``tests/test_fast_twins.py`` checks every twin against its reference in float64
 (output, dx and every parameter gradient, or several optimizer steps, to 1e-12

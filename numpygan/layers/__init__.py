@@ -1,4 +1,8 @@
-"""Layers, each with its forward and backward pass side by side.
+"""Layers, each with its forward and backward pass side by side: the reference implementations.
+
+These hold only the math, in plain NumPy; docs/backprop.md derives each backward
+from its forward. ``numpygan.fast`` holds twins of some of them that compute the
+same functions faster, and ``numpygan.models`` builds with those by default.
 
 Layout: images are channels-last (N, H, W, C), as in the Keras tutorials the
 reference models come from. Kernels follow Keras: Conv2D (kh, kw, C_in, F),

@@ -42,7 +42,7 @@ class LeakyReLU(Layer):
 
 
 class ReLU(LeakyReLU):
-    """y = max(x, 0);   dy/dx = 1 if x > 0 else 0."""
+    """y = max(x, 0);   dy/dx = 1 if x > 0 else 0.   Shapes: any (N, ...), output the same."""
 
     def __init__(self, name=None):
         super().__init__(alpha=0.0, name=name)
@@ -51,8 +51,9 @@ class ReLU(LeakyReLU):
 class Sigmoid(Layer):
     """y = σ(x) = 1 / (1 + e^{-x});   dy/dx = y (1 − y).
 
-    Computed by ``scipy.special.expit``, which never overflows: it evaluates
-    e^{-|x|} only, so σ(±1000) is exactly 1 or 0 with no warning.
+    Shapes: any (N, ...), output the same. Computed by ``scipy.special.expit``,
+    which never overflows: it evaluates e^{-|x|} only, so σ(±1000) is exactly 1
+    or 0 with no warning.
     """
 
     def forward(self, x, training=False):
@@ -66,7 +67,7 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """y = tanh(x);   dy/dx = 1 − y²."""
+    """y = tanh(x);   dy/dx = 1 − y².   Shapes: any (N, ...), output the same."""
 
     def forward(self, x, training=False):
         self._check_input(x)

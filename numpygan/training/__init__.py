@@ -24,6 +24,7 @@ from .data import HOLDOUT_ROWS, load_training_images, select_rows
 from .gan_losses import BCEObjective, GANObjective, LSGANObjective, MinimaxObjective, get_objective
 from .latent import sample_latent
 from .plots import image_grid, save_image_grid, save_loss_plot, save_progress_gif
+from .quick_fid import QuickFID
 from .run import RunResult, train
 from .memory import keep_freed_memory
 from .threads import blas_threads, get_blas_threads, set_blas_threads
@@ -38,5 +39,5 @@ __all__ = [
     "Checkpoint", "CheckpointError",
     "image_grid", "save_image_grid", "save_loss_plot", "save_progress_gif",
     "load_training_images", "select_rows", "HOLDOUT_ROWS", "blas_threads", "get_blas_threads",
-    "set_blas_threads", "keep_freed_memory",
+    "set_blas_threads", "keep_freed_memory", "QuickFID",
 ]

@@ -74,6 +74,13 @@ def test_the_two_forms_build_their_architectures():
     assert np.abs(keras_kernel).max() <= np.sqrt(6 / 4096)
 
 
+def test_batchnorm_in_g_only():
+    G, D = build_gan(preset("dcgan_paper", form=None, d_batchnorm=False))
+    assert sum(isinstance(l, BatchNormalization) for l in G.layers) == 3
+    assert not any(isinstance(l, BatchNormalization) for l in D.layers) and not D.uses_batch_statistics
+    assert preset("dcgan_paper").discriminator_batchnorm and not preset("dcgan_keras").discriminator_batchnorm
+
+
 def test_channel_widths():
     G, D = build_gan(preset("dcgan_paper", g_filters=32, d_filters=16))
     assert [l.filters for l in G.layers if isinstance(l, Conv2DTranspose)] == [32, 32]
@@ -99,24 +106,27 @@ def test_default_dcgan_presets_and_form_presets():
     ({"form": "paper", "batchnorm": True, "output_activation": "tanh"}, "d_dropout: form 'paper' requires 0.0"),
     ({"form": "dropout"}, r"TrainConfig.form: expected one of \('keras', 'paper'\)"),
     ({"g_filters": 0}, "g_filters: expected an int >= 1"),
+    ({"d_batchnorm": True}, "d_batchnorm: form 'keras' requires None"),
+    ({"d_batchnorm": 1}, "d_batchnorm: expected None or a bool"),
     ({"quick_fid": 100}, "quick_fid: expected 0 .* 128 features, received 100"),
 ])
 def test_contradicting_settings_are_refused(changes, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         preset("dcgan_keras", **changes)
 
 
 def test_mlp_refuses_dcgan_settings_and_old_configs_still_load():
     for changes, match in (({"form": "paper"}, "form: the forms are DCGAN forms"),
-                           ({"d_filters": 32}, "d_filters: only the DCGAN"), ({"batchnorm": True}, "batchnorm")):
+                           ({"d_filters": 32}, "d_filters: only the DCGAN"), ({"batchnorm": True}, "batchnorm"),
+                           ({"d_batchnorm": True}, "d_batchnorm: only the DCGAN")):
         with pytest.raises(ValueError, match=match):
             preset("mlp_mnist", **changes)
     assert config_module.QUICK_FID_MIN_SAMPLES == FEATURE_DIM
     # a config saved before forms, widths and the quick FID existed
-    old = {k: v for k, v in preset("dcgan_keras").to_dict().items() if k not in ("form", "g_filters", "d_filters",
-                                                                                 "quick_fid")}
-    config = TrainConfig.from_dict(old)
+    new_fields = ("form", "g_filters", "d_filters", "quick_fid", "d_batchnorm")
+    config = TrainConfig.from_dict({k: v for k, v in preset("dcgan_keras").to_dict().items() if k not in new_fields})
     assert (config.form, config.g_filters, config.d_filters, config.kernel_initializer) == (None, 128, 64, None)
+    assert config.d_batchnorm is None
     assert "quick_fid" in config_module.RUN_LENGTH_FIELDS  # changing it on --resume is allowed
 
 
@@ -138,9 +148,10 @@ def test_cli_selects_forms_and_variants(tmp_path, stand_in_data, capsys):
                             max_steps=1, data_limit=32, batch_size=8, progress=False, n_samples=4, train_rows=32)
     out = tmp_path / "custom"  # no form: BatchNorm, the output and Dropout chosen freely
     assert cli.main(["train", "--model", "dcgan", "--form", "none", "--output-activation", "sigmoid",
-                     "--d-dropout", "0.2", "--out", str(out), *COMMON]) == 0
+                     "--d-dropout", "0.2", "--no-d-batchnorm", "--out", str(out), *COMMON]) == 0
     config = load_checkpoint(out / "checkpoint.npz").config
     assert (config.form, config.batchnorm, config.output_activation, config.d_dropout) == (None, True, "sigmoid", 0.2)
+    assert config.d_batchnorm is False
     assert stand_in_data == ["mnist", "fashion", "mnist"]
     assert "quick FID: skipped, no cached mnist classifier" in capsys.readouterr().out
 
@@ -153,6 +164,7 @@ def test_cli_selects_forms_and_variants(tmp_path, stand_in_data, capsys):
     (["--model", "mlp", "--form", "none", "--batchnorm"], "batchnorm: only the DCGAN builders"),
     (["--model", "mlp", "--g-filters", "64"], "g_filters: only the DCGAN"),
     (["--model", "dcgan", "--form", "wide"], "argument --form: invalid choice"),
+    (["--model", "dcgan", "--form", "paper", "--no-d-batchnorm"], "d_batchnorm: form 'paper' requires None"),
     (["--model", "dcgan", "--output-activation", "relu"], "argument --output-activation: invalid choice"),
 ])
 def test_cli_refuses_unknown_combinations(argv, match, tmp_path, stand_in_data, capsys):

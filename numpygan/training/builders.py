@@ -31,7 +31,7 @@ def build_discriminator(config, rng=None):
     rng = spawn_generators(config.seed)["discriminator"] if rng is None else rng
     if config.model == "mlp":
         return models.mlp_discriminator(dropout=config.d_dropout, rng=rng)
-    return models.dcgan_discriminator(batchnorm=config.batchnorm, dropout=config.d_dropout, rng=rng,
+    return models.dcgan_discriminator(batchnorm=config.discriminator_batchnorm, dropout=config.d_dropout, rng=rng,
                                       filters=config.d_filters, kernel_initializer=config.kernel_initializer)
 
 

@@ -74,6 +74,8 @@ def add_train_arguments(parser, base, default_out, models=False):
             parser.add_argument(flag, dest=field, type=kind, default=argparse.SUPPRESS,
                                 metavar=flag[2:].upper().replace("-", "_"),
                                 help=f"{text} (default: {default})")
+    parser.add_argument("--no-d-batchnorm", dest="d_batchnorm", action="store_false", default=argparse.SUPPRESS,
+                        help="DCGAN: BatchNorm in G only, not in D (with --batchnorm and --form none)")
     parser.add_argument("--lr", type=float, default=argparse.SUPPRESS,
                         help="set both learning rates (--lr-g / --lr-d take precedence)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=argparse.SUPPRESS,
@@ -93,7 +95,7 @@ def add_train_arguments(parser, base, default_out, models=False):
 
 def explicit_overrides(args):
     """The config fields the user typed on the command line."""
-    fields = [field for field, *_ in FLAGS] + ["model", "dataset", "progress"]
+    fields = [field for field, *_ in FLAGS] + ["model", "dataset", "progress", "d_batchnorm"]
     changes = {field: getattr(args, field) for field in fields if hasattr(args, field)}
     if changes.get("form") == NO_FORM:
         changes["form"] = None

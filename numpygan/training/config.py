@@ -15,8 +15,8 @@ OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 #   paper: Radford et al. 2015 (N(0, 0.02²) weights, BatchNorm in G and after D's first layer, tanh G on
 #          [-1, 1] data, no Dropout)
 FORMS = {
-    "keras": {"batchnorm": False, "output_activation": "sigmoid"},
-    "paper": {"batchnorm": True, "output_activation": "tanh", "d_dropout": 0.0},
+    "keras": {"batchnorm": False, "d_batchnorm": None, "output_activation": "sigmoid"},
+    "paper": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
 }
 FORM_INITIALIZERS = {"keras": "glorot_uniform", "paper": "normal"}
 # The quick FID needs more samples than the evaluation classifier has features (metrics.classifier.FEATURE_DIM).
@@ -37,7 +37,12 @@ class TrainConfig:
         [-1, 1]) or ``"sigmoid"`` (data in [0, 1]).
         ``g_dropout`` / ``d_dropout``: dropout rate after each hidden layer of G / D
         (MLP only; the DCGAN's rates are fixed by its builder).
-        ``batchnorm``: DCGAN-paper BatchNormalization (DCGAN only).
+        ``batchnorm``: DCGAN-paper BatchNormalization (DCGAN only), in G and D;
+        ``d_batchnorm`` False keeps it out of D (None: as ``batchnorm``). D normalises
+        real and fake batches separately, so after its BatchNorm every channel has the
+        same batch mean and variance on both: this two-convolution D, with only a
+        LeakyReLU between that BatchNorm and its Dense output, then tells a fake batch
+        from a real one by little more than spatial layout (measured: D(x) ≈ D(G(z)) ≈ 0.5).
         ``form``: a named DCGAN form, ``"keras"`` or ``"paper"`` (``FORMS``): it fixes
         the settings that define it (a contradicting one is an error) and the weight
         initialiser; None (checkpoints from before forms existed): initialiser by
@@ -98,6 +103,7 @@ class TrainConfig:
     g_dropout: float = 0.0
     d_dropout: float = 0.3
     batchnorm: bool = False
+    d_batchnorm: Optional[bool] = None
     form: Optional[str] = None
     g_filters: int = 128
     d_filters: int = 64
@@ -149,6 +155,8 @@ class TrainConfig:
             _real(self, name, lo=0.0, hi=1.0, hi_open=True)
         _real(self, "label_smoothing", lo=0.0, hi=0.5, hi_open=True)
         _real(self, "ema_decay", lo=0.0, hi=1.0, hi_open=True)
+        if self.d_batchnorm is not None and not isinstance(self.d_batchnorm, bool):
+            raise TypeError(f"TrainConfig.d_batchnorm: expected None or a bool, received {self.d_batchnorm!r}")
         for name in ("batchnorm", "d_half_batch", "holdout_validation", "keep_checkpoints", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"TrainConfig.{name}: expected a bool, received {getattr(self, name)!r}")
@@ -158,6 +166,9 @@ class TrainConfig:
         if self.model == "dcgan" and self.g_dropout:
             raise ValueError("TrainConfig.g_dropout: the DCGAN generator has no dropout; expected 0, "
                              f"received {self.g_dropout}")
+        if self.model == "mlp" and self.d_batchnorm:
+            raise ValueError("TrainConfig.d_batchnorm: only the DCGAN builders take batchnorm; expected None or "
+                             "False with model 'mlp'")
         if self.model == "mlp" and self.batchnorm:
             raise ValueError("TrainConfig.batchnorm: only the DCGAN builders take batchnorm; expected False "
                              "with model 'mlp'")
@@ -194,6 +205,11 @@ class TrainConfig:
     def d_batch_size(self):
         """Real (and fake) images per discriminator step."""
         return self.batch_size // 2 if self.d_half_batch else self.batch_size
+
+    @property
+    def discriminator_batchnorm(self):
+        """Whether D has BatchNorm: ``d_batchnorm``, or ``batchnorm`` when that is None."""
+        return self.batchnorm if self.d_batchnorm is None else self.d_batchnorm
 
     @property
     def kernel_initializer(self):

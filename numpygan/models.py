@@ -126,7 +126,7 @@ def mlp_discriminator(dropout=0.3, hidden=(1024, 512, 256), output="logit", imag
 
 
 def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dtype=np.float32, dropout=0.4,
-                        fast=None):
+                        filters=64, kernel_initializer=None, fast=None):
     """The Keras-tutorial DCGAN critic on 28×28×1:
 
     Conv2D(64, 3×3, s2, same) → LeakyReLU(0.2) → Dropout(0.4) → Conv2D(64, 3×3, s2, same)
@@ -135,16 +135,18 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
     (the DCGAN paper leaves the first layer of D un-normalised) and drops that
     convolution's bias: BatchNorm subtracts the batch mean, so a bias before it
     cancels exactly, gets a zero gradient and never trains. ``dropout`` sets
-    both dropout rates (0 removes the layers).
+    both dropout rates (0 removes the layers). ``filters``: channels of both
+    convolutions (64 in the tutorial). ``kernel_initializer``: default N(0, 0.02²)
+    (``"normal"``, the paper's) with ``batchnorm``, else Glorot-uniform (Keras').
     """
     nn = layers_for(fast)
-    init = "normal" if batchnorm else "glorot_uniform"
+    init = kernel_initializer or ("normal" if batchnorm else "glorot_uniform")
 
     def drop():  # a fresh layer each time: a layer instance caches one forward pass
         return [nn.Dropout(dropout)] if dropout else []
 
-    layers = [nn.Conv2D(64, 3, 2, "same", kernel_initializer=init), nn.LeakyReLU(0.2)] + drop()
-    layers.append(nn.Conv2D(64, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm))
+    layers = [nn.Conv2D(filters, 3, 2, "same", kernel_initializer=init), nn.LeakyReLU(0.2)] + drop()
+    layers.append(nn.Conv2D(filters, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm))
     if batchnorm:
         layers.append(nn.BatchNormalization())
     layers += [nn.LeakyReLU(0.2)] + drop() + [nn.Flatten(), nn.Dense(1)] + _d_output(nn, output)
@@ -152,7 +154,7 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
 
 
 def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False, rng=None, seed=None,
-                    dtype=np.float32, fast=None):
+                    dtype=np.float32, filters=128, kernel_initializer=None, fast=None):
     """The Keras-tutorial DCGAN generator:
 
     Dense(128·7·7) → LeakyReLU(0.2) → Reshape(7, 7, 128) → Conv2DTranspose(128, 4×4, s2, same)
@@ -161,17 +163,21 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
     ``batchnorm=True`` (use with ``output_activation="tanh"``) adds BatchNormalization
     before each hidden LeakyReLU and draws weights from N(0, 0.02²), as in the DCGAN paper;
     the layers it normalises then have no bias (BatchNorm's mean subtraction cancels it).
+    ``filters``: channels of the 7×7 map and of both transposed convolutions (128 in
+    the tutorial; fewer make a lighter G, cost ∝ filters²). ``kernel_initializer``
+    overrides the default (``"normal"`` with ``batchnorm``, else ``"glorot_uniform"``).
     """
     nn = layers_for(fast)
-    init = "normal" if batchnorm else "glorot_uniform"
+    init = kernel_initializer or ("normal" if batchnorm else "glorot_uniform")
+    f = filters
 
     def block(layer):
         return [layer] + ([nn.BatchNormalization()] if batchnorm else []) + [nn.LeakyReLU(0.2)]
 
     bias = not batchnorm
-    layers = (block(nn.Dense(128 * 7 * 7, kernel_initializer=init, use_bias=bias)) + [nn.Reshape((7, 7, 128))]
-              + block(nn.Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
-              + block(nn.Conv2DTranspose(128, 4, 2, "same", kernel_initializer=init, use_bias=bias))
+    layers = (block(nn.Dense(f * 7 * 7, kernel_initializer=init, use_bias=bias)) + [nn.Reshape((7, 7, f))]
+              + block(nn.Conv2DTranspose(f, 4, 2, "same", kernel_initializer=init, use_bias=bias))
+              + block(nn.Conv2DTranspose(f, 4, 2, "same", kernel_initializer=init, use_bias=bias))
               + [nn.Conv2D(1, 7, 1, "same", kernel_initializer=init), _activation(nn, output_activation)])
     return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="dcgan_generator")
 

@@ -322,7 +322,7 @@ def test_trainer_refuses_mismatched_models():
 
 
 def test_config_json_round_trip_and_validation():
-    config = preset("dcgan_mnist", seed=3, label_smoothing=0.1, max_steps=7)
+    config = preset("dcgan_keras", seed=3, label_smoothing=0.1, max_steps=7)
     again = TrainConfig.from_json(config.to_json())
     assert again == config and json.loads(config.to_json())["model"] == "dcgan"
     assert config.real_label == pytest.approx(0.9) and config.d_batch_size == 64 and config.value_range == (0.0, 1.0)
@@ -346,11 +346,11 @@ def test_presets_build_the_reference_models():
     assert not any(isinstance(l, Dropout) for l in G.layers)
     G, D = build_gan(preset("mlp_fashion"))
     assert [l.rate for l in G.layers if isinstance(l, Dropout)] == [0.3] * 3
-    G, D = build_gan(preset("dcgan_mnist"))
+    G, D = build_gan(preset("dcgan_keras"))
     assert type(G.layers[-1]).__name__ == "Sigmoid"
     assert [layer.rate for layer in D.layers if isinstance(layer, Dropout)] == [0.4] * 2
     # the same seed gives the same weights
-    G2, _ = build_gan(preset("dcgan_mnist"))
+    G2, _ = build_gan(preset("dcgan_keras"))
     assert all(np.array_equal(a, b) for a, b in zip(G.state_dict().values(), G2.state_dict().values()))
 
 

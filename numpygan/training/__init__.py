@@ -25,6 +25,7 @@ from .data import HOLDOUT_ROWS, load_training_images, select_rows
 from .gan_losses import BCEObjective, GANObjective, LSGANObjective, MinimaxObjective, get_objective
 from .latent import sample_latent
 from .plots import image_grid, save_image_grid, save_loss_plot, save_progress_gif
+from .quick_fid import QuickFID
 from .run import RunResult, train
 from .trainer import HISTORY_KEYS, GANTrainer, NonFiniteLossError, TrainingInterrupted
 
@@ -36,5 +37,5 @@ __all__ = [
     "save_checkpoint", "load_checkpoint", "load_generator", "load_trainer", "restore_trainer",
     "Checkpoint", "CheckpointError",
     "image_grid", "save_image_grid", "save_loss_plot", "save_progress_gif",
-    "load_training_images", "select_rows", "HOLDOUT_ROWS",
+    "load_training_images", "select_rows", "HOLDOUT_ROWS", "QuickFID",
 ]

@@ -22,7 +22,8 @@ def build_generator(config, rng=None):
     rng = spawn_generators(config.seed)["generator"] if rng is None else rng
     if config.model == "mlp":
         return models.mlp_generator(config.latent_dim, config.output_activation, dropout=config.g_dropout, rng=rng)
-    return models.dcgan_generator(config.latent_dim, config.output_activation, batchnorm=config.batchnorm, rng=rng)
+    return models.dcgan_generator(config.latent_dim, config.output_activation, batchnorm=config.batchnorm, rng=rng,
+                                  filters=config.g_filters, kernel_initializer=config.kernel_initializer)
 
 
 def build_discriminator(config, rng=None):
@@ -30,7 +31,8 @@ def build_discriminator(config, rng=None):
     rng = spawn_generators(config.seed)["discriminator"] if rng is None else rng
     if config.model == "mlp":
         return models.mlp_discriminator(dropout=config.d_dropout, rng=rng)
-    return models.dcgan_discriminator(batchnorm=config.batchnorm, dropout=config.d_dropout, rng=rng)
+    return models.dcgan_discriminator(batchnorm=config.discriminator_batchnorm, dropout=config.d_dropout, rng=rng,
+                                      filters=config.d_filters, kernel_initializer=config.kernel_initializer)
 
 
 def build_gan(config):

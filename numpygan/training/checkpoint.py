@@ -15,6 +15,8 @@ Layout (flat array names):
 ``epoch``, ``step``, ``position``       completed epochs, generator steps, steps into the current epoch
 ``permutation``                         the current epoch's image order (empty between epochs)
 ``history/<d_loss|g_loss|d_real|d_fake>``  one value per generator step; ``history/epoch_end_steps``
+``evaluations/<name>/step|value``       measurements at some steps, e.g. ``quick_fid`` after each epoch
+                                        (optional: checkpoints from before have none)
 ``train_seconds``                       time spent in training steps so far
 ``__checksums__``                       per array: dtype, shape and SHA-256 (``numpygan.io``)
 

@@ -14,10 +14,13 @@ from pathlib import Path
 from ..models import use_reference_layers
 from ..runtime import blas_threads, keep_freed_memory
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import LATENT_DISTRIBUTIONS, LOSSES, MODELS, preset, preset_for
+from .config import FORMS, LATENT_DISTRIBUTIONS, LOSSES, MODELS, OUTPUT_ACTIVATIONS, preset, preset_for
 from .run import CHECKPOINT_NAME, RunSetupError, train
 from .run_folder import RunFolderError
 from .trainer import NonFiniteLossError
+
+# `--form none`: no named form (TrainConfig.form None), every setting free.
+NO_FORM = "none"
 
 # (config field, flag, type, help); store_true / store_false flags have type bool.
 FLAGS = (
@@ -34,6 +37,15 @@ FLAGS = (
     ("label_smoothing", "--label-smoothing", float, "one-sided: real target is 1 - this (e.g. 0.1)"),
     ("latent_dim", "--latent-dim", int, "size of z"),
     ("latent_distribution", "--latent-distribution", LATENT_DISTRIBUTIONS, "z ~ N(0, I) or U(-1, 1)"),
+    ("form", "--form", tuple(FORMS) + (NO_FORM,),
+     "DCGAN form, starting from its preset: keras (tutorial: Dropout D, sigmoid G, [0,1] data), paper "
+     "(Radford et al.: BatchNorm, tanh G, [-1,1] data, N(0, 0.02^2) weights, no Dropout), or none (the default "
+     "DCGAN's settings, each free to change)"),
+    ("batchnorm", "--batchnorm", bool, "DCGAN: BatchNormalization in G and after D's first layer (the paper's)"),
+    ("output_activation", "--output-activation", OUTPUT_ACTIVATIONS,
+     "G's last layer: tanh (data scaled to [-1, 1]) or sigmoid (data in [0, 1])"),
+    ("g_filters", "--g-filters", int, "DCGAN generator channels (7x7 map and transposed convolutions)"),
+    ("d_filters", "--d-filters", int, "DCGAN discriminator channels (both convolutions)"),
     ("g_dropout", "--g-dropout", float, "dropout rate in the MLP generator"),
     ("d_dropout", "--d-dropout", float, "dropout rate in the discriminator"),
     ("holdout_validation", "--holdout-validation", bool,
@@ -43,6 +55,8 @@ FLAGS = (
     ("checkpoint_every", "--checkpoint-every", int, "write checkpoint.npz every N epochs (0: only at the end)"),
     ("keep_checkpoints", "--keep-checkpoints", bool, "also keep checkpoint_epoch_NNN.npz for every epoch"),
     ("n_samples", "--n-samples", int, "images in the fixed-noise sample grid"),
+    ("quick_fid", "--quick-fid", int,
+     "samples of the quick classifier FID after every epoch, if the classifier is cached (0: off)"),
 )
 
 
@@ -64,6 +78,8 @@ def add_train_arguments(parser, base, default_out, models=False):
             parser.add_argument(flag, dest=field, type=kind, default=argparse.SUPPRESS,
                                 metavar=flag[2:].upper().replace("-", "_"),
                                 help=f"{text} (default: {default})")
+    parser.add_argument("--no-d-batchnorm", dest="d_batchnorm", action="store_false", default=argparse.SUPPRESS,
+                        help="DCGAN: BatchNorm in G only, not in D (with --batchnorm and --form none)")
     parser.add_argument("--lr", type=float, default=argparse.SUPPRESS,
                         help="set both learning rates (--lr-g / --lr-d take precedence)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=argparse.SUPPRESS,
@@ -86,8 +102,10 @@ def add_train_arguments(parser, base, default_out, models=False):
 
 def explicit_overrides(args):
     """The config fields the user typed on the command line."""
-    fields = [field for field, *_ in FLAGS] + ["model", "dataset", "progress"]
+    fields = [field for field, *_ in FLAGS] + ["model", "dataset", "progress", "d_batchnorm"]
     changes = {field: getattr(args, field) for field in fields if hasattr(args, field)}
+    if changes.get("form") == NO_FORM:
+        changes["form"] = None
     if hasattr(args, "lr"):
         changes.setdefault("lr_g", args.lr)
         changes.setdefault("lr_d", args.lr)
@@ -167,11 +185,25 @@ def example_main(preset_name, default_out, description, argv=None):
     base = preset(preset_name)
     parser = argparse.ArgumentParser(prog=prog, description=description)
     add_train_arguments(parser, base, default_out)
-    return run_from_args(parser.parse_args(argv), base, default_out, prog, parser)
+    args = parser.parse_args(argv)
+    if getattr(args, "form", None) is not None:  # --form starts from that form's preset, on this dataset
+        base = _form_base(parser, base.model, getattr(args, "dataset", base.dataset), args.form)
+    return run_from_args(args, base, default_out, prog, parser)
 
 
 def train_command_base(args):
-    """The preset ``numpygan train`` starts from: ``--preset`` if given, else the one for ``--model`` and ``--dataset``."""
+    """The preset ``numpygan train`` starts from: ``--preset`` if given, else the one for ``--model``,
+    ``--dataset`` and ``--form``."""
     if getattr(args, "preset", None):
         return preset(args.preset)
-    return preset_for(getattr(args, "model", "mlp"), getattr(args, "dataset", "mnist"))
+    return _form_base(args.parser if hasattr(args, "parser") else None, getattr(args, "model", "mlp"),
+                      getattr(args, "dataset", "mnist"), getattr(args, "form", None))
+
+
+def _form_base(parser, model, dataset, form):
+    try:
+        if form == NO_FORM:
+            return preset_for(model, dataset).replace(form=None)
+        return preset_for(model, dataset, form)
+    except ValueError as err:
+        _usage_error(parser, f"--form: {err}")

@@ -10,10 +10,21 @@ DATASETS = ("mnist", "fashion", "arrays")
 LOSSES = ("bce", "minimax", "lsgan", "lsgan-pearson")
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
+# Named DCGAN forms: the settings each one fixes, and its weight initialiser.
+#   keras: the Keras tutorial (Glorot-uniform weights, no BatchNorm, sigmoid G on [0, 1] data, Dropout in D)
+#   paper: Radford et al. 2015 (N(0, 0.02²) weights, BatchNorm in G and after D's first layer, tanh G on
+#          [-1, 1] data, no Dropout)
+FORMS = {
+    "keras": {"batchnorm": False, "d_batchnorm": None, "output_activation": "sigmoid"},
+    "paper": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
+}
+FORM_INITIALIZERS = {"keras": "glorot_uniform", "paper": "normal"}
+# The quick FID needs more samples than the evaluation classifier has features (metrics.classifier.FEATURE_DIM).
+QUICK_FID_MIN_SAMPLES = 128
 
-# Fields that may change between a run and its resumption: how long to train and
-# where to write, not what is trained. Everything else must match the checkpoint.
-RUN_LENGTH_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "progress")
+# Fields that may change between a run and its resumption: how long to train, where
+# to write and what to watch, not what is trained. Everything else must match the checkpoint.
+RUN_LENGTH_FIELDS = ("epochs", "max_steps", "checkpoint_every", "keep_checkpoints", "progress", "quick_fid")
 # Fields a resumed run may change on purpose (a diverged run resumed with a lower learning
 # rate): Adam's hyper-parameters apply from the next update; the run says what changed.
 OPTIMIZER_FIELDS = ("lr_g", "lr_d", "beta_1", "beta_2")
@@ -29,7 +40,18 @@ class TrainConfig:
         [-1, 1]) or ``"sigmoid"`` (data in [0, 1]).
         ``g_dropout`` / ``d_dropout``: dropout rate after each hidden layer of G / D
         (MLP only; the DCGAN's rates are fixed by its builder).
-        ``batchnorm``: DCGAN-paper BatchNormalization (DCGAN only).
+        ``batchnorm``: DCGAN-paper BatchNormalization (DCGAN only), in G and D;
+        ``d_batchnorm`` False keeps it out of D (None: as ``batchnorm``). D normalises
+        real and fake batches separately, so after its BatchNorm every channel has the
+        same batch mean and variance on both: this two-convolution D, with only a
+        LeakyReLU between that BatchNorm and its Dense output, then tells a fake batch
+        from a real one by little more than spatial layout (measured: D(x) ≈ D(G(z)) ≈ 0.5).
+        ``form``: a named DCGAN form, ``"keras"`` or ``"paper"`` (``FORMS``): it fixes
+        the settings that define it (a contradicting one is an error) and the weight
+        initialiser; None (checkpoints from before forms existed): initialiser by
+        ``batchnorm``, N(0, 0.02²) with it, Glorot-uniform without.
+        ``g_filters`` / ``d_filters``: DCGAN channel widths (G's 7×7 map and transposed
+        convolutions; D's two convolutions); 128 / 64 in the tutorial.
         ``latent_dim``, ``latent_distribution``: z ~ N(0, I) (``"normal"``) or U(−1, 1) (``"uniform"``).
 
     Objective
@@ -65,7 +87,8 @@ class TrainConfig:
         ``epochs``, ``max_steps`` (stop after this many generator steps in total),
         ``seed``, ``checkpoint_every`` (epochs), ``keep_checkpoints`` (keep one file per
         epoch besides the latest), ``n_samples`` (images in the fixed-noise grid),
-        ``progress`` (tqdm bars).
+        ``progress`` (tqdm bars), ``quick_fid`` (samples of the quick classifier FID after
+        every epoch, ``numpygan.training.quick_fid``; 0: off).
     """
 
     model: str = "mlp"
@@ -86,6 +109,10 @@ class TrainConfig:
     g_dropout: float = 0.0
     d_dropout: float = 0.3
     batchnorm: bool = False
+    d_batchnorm: Optional[bool] = None
+    form: Optional[str] = None
+    g_filters: int = 128
+    d_filters: int = 64
     d_half_batch: bool = False
     seed: int = 0
     holdout_validation: bool = False
@@ -96,6 +123,7 @@ class TrainConfig:
     keep_checkpoints: bool = False
     n_samples: int = 64
     progress: bool = True
+    quick_fid: int = 2000
 
     def __post_init__(self):
         self.validate()
@@ -116,6 +144,12 @@ class TrainConfig:
         _integer(self, "seed", minimum=0)
         _integer(self, "checkpoint_every", minimum=0)
         _integer(self, "n_samples", minimum=1)
+        _integer(self, "g_filters", minimum=1)
+        _integer(self, "d_filters", minimum=1)
+        _integer(self, "quick_fid", minimum=0)
+        if 0 < self.quick_fid <= QUICK_FID_MIN_SAMPLES:
+            raise ValueError(f"TrainConfig.quick_fid: expected 0 (off) or more samples than the classifier's "
+                             f"{QUICK_FID_MIN_SAMPLES} features, received {self.quick_fid}")
         for name in ("data_limit", "train_rows", "max_steps"):
             if getattr(self, name) is not None:
                 _integer(self, name, minimum=0 if name == "max_steps" else 1)
@@ -127,6 +161,8 @@ class TrainConfig:
             _real(self, name, lo=0.0, hi=1.0, hi_open=True)
         _real(self, "label_smoothing", lo=0.0, hi=0.5, hi_open=True)
         _real(self, "ema_decay", lo=0.0, hi=1.0, hi_open=True)
+        if self.d_batchnorm is not None and not isinstance(self.d_batchnorm, bool):
+            raise TypeError(f"TrainConfig.d_batchnorm: expected None or a bool, received {self.d_batchnorm!r}")
         for name in ("batchnorm", "d_half_batch", "holdout_validation", "keep_checkpoints", "progress"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"TrainConfig.{name}: expected a bool, received {getattr(self, name)!r}")
@@ -136,9 +172,34 @@ class TrainConfig:
         if self.model == "dcgan" and self.g_dropout:
             raise ValueError("TrainConfig.g_dropout: the DCGAN generator has no dropout; expected 0, "
                              f"received {self.g_dropout}")
+        if self.model == "mlp" and self.d_batchnorm:
+            raise ValueError("TrainConfig.d_batchnorm: only the DCGAN builders take batchnorm; expected None or "
+                             "False with model 'mlp'")
         if self.model == "mlp" and self.batchnorm:
             raise ValueError("TrainConfig.batchnorm: only the DCGAN builders take batchnorm; expected False "
                              "with model 'mlp'")
+        if self.model == "mlp":
+            for name in ("g_filters", "d_filters"):
+                if getattr(self, name) != TrainConfig.__dataclass_fields__[name].default:
+                    raise ValueError(f"TrainConfig.{name}: only the DCGAN has channel widths; expected "
+                                     f"{TrainConfig.__dataclass_fields__[name].default} with model 'mlp', "
+                                     f"received {getattr(self, name)}")
+        self._validate_form()
+
+    def _validate_form(self):
+        if self.form is None:
+            return
+        if self.form not in FORMS:
+            raise ValueError(f"TrainConfig.form: expected one of {tuple(FORMS)} or None, received {self.form!r}")
+        if self.model != "dcgan":
+            raise ValueError(f"TrainConfig.form: the forms are DCGAN forms; expected None with model "
+                             f"{self.model!r}, received {self.form!r}")
+        for name, required in FORMS[self.form].items():
+            if getattr(self, name) != required:
+                other = [f for f in FORMS if f != self.form and FORMS[f].get(name) == getattr(self, name)]
+                hint = f"use form {other[0]!r}, or " if other else ""
+                raise ValueError(f"TrainConfig.{name}: form {self.form!r} requires {required!r}, received "
+                                 f"{getattr(self, name)!r} ({hint}leave {name} at the form's value)")
 
     # -- derived quantities -----------------------------------------------------
     @property
@@ -150,6 +211,16 @@ class TrainConfig:
     def d_batch_size(self):
         """Real (and fake) images per discriminator step."""
         return self.batch_size // 2 if self.d_half_batch else self.batch_size
+
+    @property
+    def discriminator_batchnorm(self):
+        """Whether D has BatchNorm: ``d_batchnorm``, or ``batchnorm`` when that is None."""
+        return self.batchnorm if self.d_batchnorm is None else self.d_batchnorm
+
+    @property
+    def kernel_initializer(self):
+        """The DCGAN's weight initialiser: the form's, or None (the builders' default for ``batchnorm``)."""
+        return FORM_INITIALIZERS.get(self.form)
 
     @property
     def value_range(self):
@@ -225,11 +296,21 @@ PRESETS = {
                         batch_size=64, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, label_smoothing=0.1, ema_decay=0.999,
                         epochs=20),
     # The Keras-tutorial DCGAN: data in [0, 1], sigmoid G, D sees 64 real + 64 fake per step
-    # (937 steps per epoch; see the README for the measured time per epoch).
-    "dcgan_mnist": dict(model="dcgan", dataset="mnist", output_activation="sigmoid", d_dropout=0.4,
+    # (937 steps per epoch; see the README for the measured time per epoch). `--form keras`.
+    "dcgan_keras": dict(model="dcgan", dataset="mnist", form="keras", output_activation="sigmoid", d_dropout=0.4,
                         batch_size=128, d_half_batch=True, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, ema_decay=0.999,
                         epochs=5),
+    # The DCGAN paper's form (Radford et al. 2015): BatchNorm, tanh, N(0, 0.02²), no Dropout. `--form paper`.
+    "dcgan_paper": dict(model="dcgan", dataset="mnist", form="paper", output_activation="tanh", batchnorm=True,
+                        d_dropout=0.0, batch_size=128, d_half_batch=True, lr_g=2e-4, lr_d=2e-4, beta_1=0.5,
+                        ema_decay=0.999, epochs=2),
 }
+# The default DCGAN (`python examples/dcgan_mnist.py`, `numpygan train --model dcgan`), chosen by
+# measured FID against wall-clock minutes (README), and the same on Fashion-MNIST.
+PRESETS["dcgan_mnist"] = dict(PRESETS["dcgan_paper"])
+PRESETS["dcgan_fashion"] = dict(PRESETS["dcgan_mnist"], dataset="fashion")
+# `--form NAME` starts from this preset.
+FORM_PRESETS = {"keras": "dcgan_keras", "paper": "dcgan_paper"}
 # The same runs with the least-squares objective (Mao et al. 2017, 0-1 coding a = 0, b = c = 1) in
 # place of BCE and everything else equal, so that the two compare one change at a time. D keeps its
 # raw Dense(1) output (LSGAN regresses it onto the targets) and its preset's one-sided smoothing (the
@@ -246,8 +327,16 @@ def preset(name, **changes):
     return TrainConfig(**{**PRESETS[name], **changes})
 
 
-def preset_for(model, dataset):
-    """The preset closest to ``model`` on ``dataset`` (the dataset and model swapped in)."""
+def preset_for(model, dataset, form=None):
+    """The preset closest to ``model`` on ``dataset`` (the dataset swapped in); ``form`` picks a named
+    DCGAN form's preset (``FORM_PRESETS``)."""
+    if form is not None:
+        if form not in FORM_PRESETS:
+            raise ValueError(f"preset_for: argument 'form' expected one of {tuple(FORM_PRESETS)}, received {form!r}")
+        if model != "dcgan":
+            raise ValueError(f"preset_for: argument 'form' names a DCGAN form; expected model 'dcgan', "
+                             f"received {model!r}")
+        return preset(FORM_PRESETS[form], dataset=dataset)
     if model == "dcgan":
-        return preset("dcgan_mnist", dataset=dataset)
+        return preset("dcgan_fashion" if dataset == "fashion" else "dcgan_mnist", dataset=dataset)
     return preset("mlp_fashion" if dataset == "fashion" else "mlp_mnist", dataset=dataset)

@@ -93,8 +93,10 @@ def moving_average(values, window):
     return (cumulative[ends] - cumulative[starts]) / (ends - starts)
 
 
-def save_loss_plot(history, path, epoch_end_steps=(), title=None):
-    """Two panels over generator steps: D's and G's losses, and D(x), D(G(z)).
+def save_loss_plot(history, path, epoch_end_steps=(), title=None, evaluations=None):
+    """Two panels over generator steps: D's and G's losses, and D(x), D(G(z)); a third
+    with the measurements in ``evaluations`` (``{name: [(step, value), ...]}``, e.g. the
+    quick FID after each epoch, ``GANTrainer.evaluations``) when there are any.
 
     ``history`` maps ``d_loss``, ``g_loss``, ``d_real``, ``d_fake`` to one value per
     step. Raw values are drawn faintly, moving averages (≈1 % of the run) boldly;
@@ -109,9 +111,11 @@ def save_loss_plot(history, path, epoch_end_steps=(), title=None):
     n = len(history["d_loss"])
     steps = np.arange(1, n + 1)
     window = max(1, n // 100)
-    fig = Figure(figsize=(10, 6.5), dpi=100)
+    measured = {name: points for name, points in (evaluations or {}).items() if points}
+    fig = Figure(figsize=(10, 9.0 if measured else 6.5), dpi=100)
     FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    axes = fig.subplots(3 if measured else 2, 1, sharex=True)
+    top, bottom = axes[0], axes[1]
     panels = ((top, (("d_loss", "D loss", "tab:blue"), ("g_loss", "G loss", "tab:orange")), "loss"),
               (bottom, (("d_real", "D(x)", "tab:green"), ("d_fake", "D(G(z))", "tab:red")), "D output"))
     for ax, curves, ylabel in panels:
@@ -128,6 +132,20 @@ def save_loss_plot(history, path, epoch_end_steps=(), title=None):
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right")
     bottom.axhline(0.5, color="0.3", linewidth=0.8, linestyle="--")
+    if measured:
+        ax = axes[2]
+        for name, points in measured.items():
+            at, values = np.array(points, dtype=np.float64).T
+            ax.plot(at, values, marker="o", linewidth=1.5, label=f"{name} (last {values[-1]:.2f})")
+            if values.min() > 0 and values.max() / values.min() > 10:
+                ax.set_yscale("log")  # FID falls by orders of magnitude early on
+        if len(epoch_end_steps) <= 60:
+            for end in epoch_end_steps:
+                ax.axvline(end, color="0.6", linestyle=":", linewidth=0.8)
+        ax.set_ylabel("measured")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right")
+        bottom = ax
     bottom.set_xlabel("generator step" + (" (dotted: end of an epoch)" if len(epoch_end_steps) else ""))
     top.set_title(title or f"training: {n} steps, {len(epoch_end_steps)} epochs")
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.94, hspace=0.08)  # tight_layout is slow

@@ -4,7 +4,8 @@
 
 ``epoch_001.png`` ...   the fixed-noise sample grid after each epoch
 ``samples.png``         the grid at the end of the run
-``losses.png``          D and G losses, D(x) and D(G(z)) over training (redrawn every epoch)
+``losses.png``          D and G losses, D(x) and D(G(z)) over training, and the quick FID after each
+                        epoch (``quick_fid.py``, when the evaluation classifier is cached) (redrawn every epoch)
 ``progress.gif``        the epoch grids as an animation
 ``checkpoint.npz``      the latest checkpoint (every ``checkpoint_every`` epochs and at the end);
                         ``checkpoint_epoch_NNN.npz`` too with ``keep_checkpoints``
@@ -21,6 +22,7 @@ from .builders import build_gan
 from .checkpoint import CheckpointError, load_checkpoint, optimizer_changes, restore_trainer, save_checkpoint
 from .data import load_training_images, select_rows
 from .plots import save_image_grid, save_loss_plot, save_progress_gif
+from .quick_fid import NAME as QUICK_FID, quick_fid_for
 from .run_folder import RunFolder, RunFolderError
 from .trainer import GANTrainer, NonFiniteLossError, TrainingInterrupted
 
@@ -77,12 +79,15 @@ class RunOutputs:
         if not config.progress:
             start = trainer.epoch_end_steps[-2] if len(trainer.epoch_end_steps) > 1 else 0
             means = {key: sum(values[start:]) / max(1, len(values[start:])) for key, values in trainer.history.items()}
+            fid = trainer.evaluations.get(QUICK_FID, [])
             self.log(f"epoch {trainer.epoch}/{config.epochs}: d_loss {means['d_loss']:.3f}  "
                      f"g_loss {means['g_loss']:.3f}  "
-                     f"D(x) {means['d_real']:.3f}  D(G(z)) {means['d_fake']:.3f}")
+                     f"D(x) {means['d_real']:.3f}  D(G(z)) {means['d_fake']:.3f}"
+                     + (f"  quick FID {fid[-1][1]:.2f}" if fid and fid[-1][0] == trainer.step else ""))
 
     def plot_losses(self, trainer):
-        save_loss_plot(trainer.history, self.out / "losses.png", trainer.epoch_end_steps)
+        save_loss_plot(trainer.history, self.out / "losses.png", trainer.epoch_end_steps,
+                       evaluations=trainer.evaluations)
         self.plotted_step = trainer.step
 
     def save_checkpoint(self, trainer):
@@ -117,6 +122,8 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
     unusable or another run is writing into it). A run refuses to replace a checkpoint
     in ``out`` that is not the one it resumes, unless ``overwrite``.
     ``callbacks``: more trainer callbacks (``on_step_end``, ``on_epoch_end``), run after the outputs'.
+    With ``config.quick_fid`` (and a cached classifier) the quick FID runs first after each
+    epoch, so the epoch's pictures and checkpoint include it.
 
     Returns a RunResult. Ctrl-C or SIGTERM saves a checkpoint of the last completed step and
     returns with ``stopped == "interrupted"``; a NaN/inf loss, or NaN/inf weights or optimizer
@@ -167,8 +174,11 @@ def _train_in(config, out, resume, images, overwrite, log, resume_hint, callback
         + (f", at most {config.max_steps} steps" if config.max_steps is not None else "")
         + (f"; resuming at epoch {trainer.epoch} step {trainer.step}" if checkpoint is not None else "")
         + f" -> {out}/")
+    quick_fid = quick_fid_for(config, log)
+    if quick_fid is not None and not quick_fid.prepare():  # no classifier: a one-line note, then off
+        quick_fid = None
     try:
-        stopped = trainer.fit(images, callbacks=[outputs, *callbacks])
+        stopped = trainer.fit(images, callbacks=[*([quick_fid] if quick_fid else []), outputs, *callbacks])
     except TrainingInterrupted as interruption:
         outputs.finish(trainer)
         hint = resume_hint or "--resume"

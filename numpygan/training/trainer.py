@@ -19,6 +19,8 @@ from .latent import sample_latent
 
 HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake")
 """Per generator step: D's loss (real + fake part), G's loss, D(x) and D(G(z)) (batch means)."""
+EVALUATIONS = "evaluations"
+"""State-dict prefix of ``GANTrainer.evaluations``: ``evaluations/<name>/step`` and ``.../value``."""
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -102,6 +104,8 @@ class GANTrainer:
         self.permutation = None  # this epoch's order of the training images
         self.history = {key: [] for key in HISTORY_KEYS}
         self.epoch_end_steps = []   # history index where each epoch ended
+        # measurements taken now and then (e.g. the quick FID after each epoch): name -> [(step, value), ...]
+        self.evaluations = {}
         self.train_seconds = 0.0
         # θ̄, G's weights averaged over training (config.ema_decay): a copy of G, used for inference only
         self.generator_ema = copy.deepcopy(generator) if config.ema_decay else None
@@ -319,7 +323,16 @@ class GANTrainer:
 
     def _running_means(self, window=50):
         names = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "D(x)", "d_fake": "D(G(z))"}
-        return {label: f"{np.mean(self.history[key][-window:]):.3f}" for key, label in names.items()}
+        means = {label: f"{np.mean(self.history[key][-window:]):.3f}" for key, label in names.items()}
+        means.update({name: f"{points[-1][1]:.2f}" for name, points in self.evaluations.items() if points})
+        return means
+
+    def record_evaluation(self, name, value):
+        """Keep ``value`` (a float, e.g. a quick FID) under ``name`` at the current step; saved in checkpoints."""
+        if not name or "/" in name:
+            raise ValueError(f"GANTrainer.record_evaluation: argument 'name' expected a non-empty name without "
+                             f"'/', received {name!r}")
+        self.evaluations.setdefault(name, []).append((self.step, float(value)))
 
     def _check_images(self, x):
         shape, dtype = self.generator.output_shape, self.discriminator.dtype  # real images look like G's
@@ -366,14 +379,21 @@ class GANTrainer:
         for key in HISTORY_KEYS:
             state[f"history/{key}"] = np.asarray(self.history[key], dtype=np.float64)
         state["history/epoch_end_steps"] = np.asarray(self.epoch_end_steps, dtype=np.int64)
+        for name, points in self.evaluations.items():
+            state[f"{EVALUATIONS}/{name}/step"] = np.array([p[0] for p in points], dtype=np.int64)
+            state[f"{EVALUATIONS}/{name}/value"] = np.array([p[1] for p in points], dtype=np.float64)
         state["train_seconds"] = np.array(self.train_seconds, dtype=np.float64)
         return state
 
     def load_state_dict(self, state, source="state"):
         """Restore from ``state_dict()`` output. Everything is checked first, and a
         mismatch (other architecture, other optimizer, missing arrays) raises
-        ValueError listing every difference, with nothing changed."""
-        check_state_matches(self.state_dict(), state,
+        ValueError listing every difference, with nothing changed. The evaluations
+        (``evaluations/<name>/step|value``) are optional: older checkpoints have none."""
+        evaluations = _evaluations_from_state(state, source)
+        state = {key: value for key, value in state.items() if not key.startswith(EVALUATIONS + "/")}
+        own = {key: value for key, value in self.state_dict().items() if not key.startswith(EVALUATIONS + "/")}
+        check_state_matches(own, state,
                             f"{source} does not match this trainer (different model, optimizer or format):",
                             same_layout=_same_layout, describe=lambda a: f"{a.shape} {a.dtype.kind}",
                             mismatch_label="shape or type mismatch", limit=8)
@@ -398,6 +418,7 @@ class GANTrainer:
         self.permutation = np.array(state["permutation"]) if self.position else None
         self.history = {key: [float(v) for v in state[f"history/{key}"]] for key in HISTORY_KEYS}
         self.epoch_end_steps = [int(v) for v in state["history/epoch_end_steps"]]
+        self.evaluations = evaluations
         self.train_seconds = float(state["train_seconds"])
 
     def _generators(self):
@@ -423,6 +444,20 @@ def _rng_state(text, rng, where):
     if found != expected:
         raise ValueError(f"{where} holds a {found} state, expected {expected}")
     return rng_state
+
+
+def _evaluations_from_state(state, source):
+    """``{name: [(step, value), ...]}`` from the ``evaluations/<name>/step|value`` arrays of a state dict."""
+    names = sorted({key.split("/")[1] for key in state if key.startswith(EVALUATIONS + "/")})
+    evaluations = {}
+    for name in names:
+        steps, values = (state.get(f"{EVALUATIONS}/{name}/{part}") for part in ("step", "value"))
+        if (steps is None or values is None or steps.ndim != 1 or steps.shape != values.shape
+                or steps.dtype.kind not in "iu" or values.dtype.kind != "f"):
+            raise ValueError(f"{source}: {EVALUATIONS}/{name} needs equally long 1-d int 'step' and float "
+                             f"'value' arrays")
+        evaluations[name] = [(int(s), float(v)) for s, v in zip(steps, values)]
+    return evaluations
 
 
 def _same_layout(key, own, received):

@@ -69,9 +69,13 @@ def test_real_label_is_read_between_the_fake_and_real_targets():
 def test_bad_coding_schemes_are_refused():
     with pytest.raises(ValueError, match="'a'.*'b'.*must differ"):
         LSGANObjective(a=1.0, b=1.0)
-    for bad in (float("nan"), float("inf"), "1", True, None):
+    for bad in (float("nan"), float("inf")):
         with pytest.raises(ValueError, match="'c' must be a finite number"):
             LSGANObjective(c=bad)
+    for bad in ("1", True, None):
+        with pytest.raises(TypeError, match="'b' must be a real number"):
+            LSGANObjective(b=bad)
+    assert LSGANObjective(a=np.float32(-1), b=np.int64(1), c=0).name == "lsgan-pearson"
     with pytest.raises(ValueError, match="real_label"):
         LSGANObjective(real_label=0.4)
     # a Sigmoid D cannot reach −1: the Pearson scheme needs a raw output

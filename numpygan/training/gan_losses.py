@@ -36,6 +36,7 @@ stay as they are.
 
 import functools
 import math
+import numbers
 
 from scipy.special import expit
 
@@ -118,7 +119,9 @@ class LSGANObjective(GANObjective):
         super().__init__(real_label, from_logits)
         owner = type(self).__name__
         for arg, value in (("a", a), ("b", b), ("c", c)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{owner}: argument {arg!r} must be a real number, received {value!r}")
+            if not math.isfinite(value):
                 raise ValueError(f"{owner}: argument {arg!r} must be a finite number, received {value!r}")
         if a == b:
             raise ValueError(f"{owner}: arguments 'a' (fake target) and 'b' (real target) must differ, "

@@ -179,7 +179,8 @@ def test_npz_that_is_not_a_run_checkpoint(tmp_path):
     np.savez(tmp_path / "other.npz", format=np.array("something/9"), config=np.array("{}"))
     with pytest.raises(CheckpointError, match="format 'something/9'"):
         load_checkpoint(tmp_path / "other.npz")
-    np.savez(tmp_path / "badconfig.npz", format=np.array("numpygan-gan-checkpoint/1"), config=np.array('{"model": "vae"}'))
+    np.savez(tmp_path / "badconfig.npz", format=np.array("numpygan-gan-checkpoint/1"),  # the format without checksums
+             config=np.array('{"model": "vae"}'))
     with pytest.raises(CheckpointError, match="invalid run configuration.*model"):
         load_checkpoint(tmp_path / "badconfig.npz")
 

@@ -15,8 +15,8 @@ import pytest
 
 from numpygan import Sequential, cli
 from numpygan.layers import Dense, Dropout, LeakyReLU, ReLU
-from numpygan.training import (CheckpointError, GANTrainer, NonFiniteLossError, TrainConfig, load_checkpoint, save_checkpoint, train)
 from numpygan.runtime import blas_threads
+from numpygan.training import CheckpointError, GANTrainer, TrainConfig, load_checkpoint, save_checkpoint, train
 
 LEGACY_FORMAT = "numpygan-gan-checkpoint/1"  # the arrays without checksums, as written before them
 
@@ -244,31 +244,7 @@ def test_checksum_table_catches_a_rewritten_array(tiny_checkpoint, tmp_path):
         load_checkpoint(tmp_path / "d.npz")
 
 
-# -- divergence: nothing non-finite is saved, and a lower learning rate may resume --------------------------------
-class AtStep:
-    def __init__(self, step, action):
-        self.step, self.action = step, action
-
-    def on_step_end(self, trainer, metrics):
-        if trainer.step == self.step:
-            self.action(trainer)
-
-
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-def test_a_state_with_inf_in_the_optimizer_moments_is_not_saved(tmp_path):
-    """As after a real divergence: the loss is still finite, Adam's moments are not."""
-    def poison(trainer):
-        next(iter(trainer.g_optimizer.slots["v"].values()))[...] = np.inf
-
-    x = np.random.default_rng(9).uniform(-1, 1, (64, 28, 28, 1)).astype(np.float32)
-    config = TrainConfig(dataset="arrays", batch_size=16, epochs=3, progress=False, n_samples=4)
-    train(config.replace(epochs=1), tmp_path, images=x, log=quiet)  # a good checkpoint at step 4
-    good = (tmp_path / "checkpoint.npz").read_bytes()
-    with pytest.raises(NonFiniteLossError, match=r"(?s)NaN or inf in .*g_optimizer/v/.*last good checkpoint"):
-        train(config, tmp_path, images=x, log=quiet, resume=True, callbacks=[AtStep(7, poison)])
-    assert (tmp_path / "checkpoint.npz").read_bytes() == good
-
-
+# -- after a divergence, a lower learning rate may resume (nothing non-finite is saved: test_run_folder.py) --------
 def test_a_resumed_run_may_change_the_learning_rate_and_says_so(tmp_path, capsys):
     x = np.random.default_rng(9).uniform(-1, 1, (64, 28, 28, 1)).astype(np.float32)
     config = TrainConfig(dataset="arrays", batch_size=16, epochs=1, progress=False, n_samples=4, lr_g=1e-3)

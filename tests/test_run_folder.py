@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from numpygan import cli
-from numpygan.training import TrainConfig, load_checkpoint, select_rows, train
 from numpygan.runtime import blas_threads
+from numpygan.training import NonFiniteLossError, TrainConfig, load_checkpoint, select_rows, train
 from numpygan.training import run as run_module
 from numpygan.training.command_line import resume_command
 from numpygan.training.run_folder import RunFolderBusyError, RunFolderError
@@ -79,6 +79,19 @@ def test_a_second_run_into_the_same_folder_fails_at_once_naming_the_first(tmp_pa
     assert f"another numpygan run (PID {os.getpid()}) is writing into it" in str(errors[0])
     # the lock ends with the run
     assert train(config(epochs=2), tmp_path, images=images(), log=quiet, resume=True).step == 8
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_state_with_inf_in_the_optimizer_moments_is_not_saved(tmp_path):
+    """As after a real divergence: the loss is still finite, Adam's moments are not."""
+    def poison(trainer):
+        next(iter(trainer.g_optimizer.slots["v"].values()))[...] = np.inf
+
+    train(config(), tmp_path, images=images(), log=quiet)  # a good checkpoint at step 4
+    good = (tmp_path / "checkpoint.npz").read_bytes()
+    with pytest.raises(NonFiniteLossError, match=r"(?s)NaN or inf in .*g_optimizer/v/.*last good checkpoint"):
+        train(config(epochs=3), tmp_path, images=images(), log=quiet, resume=True, callbacks=[AtStep(7, poison)])
+    assert (tmp_path / "checkpoint.npz").read_bytes() == good
 
 
 @pytest.mark.parametrize("bad", ["file", "under_a_file", "proc"])

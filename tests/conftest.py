@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from numpygan import gradcheck
+from numpygan.runtime import blas_threads
 
 # The gradient-check tolerance of the whole suite (float64, gradcheck's metric). Never loosen it.
 GRADCHECK_TOL = 1e-6
@@ -78,3 +79,11 @@ def pytest_terminal_summary(terminalreporter, config):
     width = max(len(label) for label in worst)
     for label, (error, nodeid) in sorted(worst.items()):
         terminalreporter.write_line(f"{label:<{width}}  {error:9.2e}  {nodeid}")
+
+
+@pytest.fixture(scope="module")
+def one_blas_thread():
+    """One BLAS thread for a module of small training runs (``pytestmark = pytest.mark.usefixtures(...)``):
+    spinning BLAS threads make small products many times slower when other programs share the cores."""
+    with blas_threads(1):
+        yield

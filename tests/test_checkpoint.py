@@ -7,17 +7,12 @@ import pytest
 
 from numpygan import Sequential
 from numpygan.layers import BatchNormalization, Dense, Dropout, LeakyReLU, ReLU
-from numpygan.runtime import blas_threads
 from numpygan.training import (CheckpointError, GANTrainer, TrainConfig, build_gan, load_checkpoint, load_generator,
                                load_trainer, preset, restore_trainer, sample_latent, save_checkpoint, train)
 from numpygan.training.checkpoint import FORMAT
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Spinning BLAS threads make small products many times slower when other programs share the cores."""
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def quiet(*args):

@@ -15,17 +15,13 @@ import pytest
 
 from numpygan import Sequential, cli
 from numpygan.layers import Dense, Dropout, LeakyReLU, ReLU
-from numpygan.runtime import blas_threads
 from numpygan.training import (CheckpointError, GANTrainer, TrainConfig, load_checkpoint, save_checkpoint,
                                train)
 
 LEGACY_FORMAT = "numpygan-gan-checkpoint/1"  # the arrays without checksums, as written before them
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def quiet(*args):

@@ -11,7 +11,6 @@ from numpygan.metrics.classifier import FEATURE_DIM, Classifier
 from numpygan.metrics.from_checkpoint import to_unit_range
 from numpygan.training import (GANTrainer, QuickFID, TrainConfig, build_gan, load_checkpoint,
                                load_trainer, preset, sample_latent, save_checkpoint, train)
-from numpygan.runtime import blas_threads
 from numpygan.training import config as config_module
 from numpygan.training import quick_fid as quick_fid_module
 from numpygan.training import run as run_module
@@ -20,10 +19,7 @@ from numpygan.training.checkpoint import READABLE_FORMATS
 from numpygan.training.trainer import EVALUATIONS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def quiet(*args):

@@ -21,11 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Spinning BLAS threads make small products many times slower when other programs share the cores."""
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def load_example(name):

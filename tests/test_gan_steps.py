@@ -8,16 +8,12 @@ from numpygan.layers import Dense, LeakyReLU, Sigmoid
 from numpygan.models import ConditionalDiscriminator, ConditionalGenerator
 from numpygan.training import ConditionalGANTrainer, GANTrainer, TrainConfig, load_checkpoint, \
     save_checkpoint
-from numpygan.runtime import blas_threads
 from numpygan.training.checkpoint import restore_trainer
 
 CLASSES, RADIUS, SIGMA = 4, 0.6, 0.05
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def labelled_modes(n, rng):

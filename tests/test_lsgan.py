@@ -10,15 +10,11 @@ from numpygan.layers import Dense, Dropout, LeakyReLU, Tanh
 from numpygan.optimizers import SGD
 from numpygan.training import (GANTrainer, LSGANObjective, TrainConfig, build_gan, get_objective,
                                load_checkpoint, preset, select_rows)
-from numpygan.runtime import blas_threads
 from numpygan.training import run as run_module
 from numpygan.training.gan_losses import LSGAN_SCHEMES
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 OUTPUT = np.array([[-1.5], [-0.2], [0.0], [0.7], [2.0]])

@@ -14,17 +14,13 @@ import numpy as np
 import pytest
 
 from numpygan import cli
-from numpygan.runtime import blas_threads
 from numpygan.training import NonFiniteLossError, TrainConfig, load_checkpoint, select_rows, train
 from numpygan.training import run as run_module
 from numpygan.training.command_line import resume_command
 from numpygan.training.run_folder import RunFolderBusyError, RunFolderError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def quiet(*args):

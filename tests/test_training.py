@@ -9,7 +9,6 @@ import pytest
 from numpygan import Sequential
 from numpygan.layers import BatchNormalization, Dense, Dropout, LeakyReLU, ReLU
 from numpygan.optimizers import SGD
-from numpygan.runtime import blas_threads
 from numpygan.training import (GANTrainer, NonFiniteLossError, TrainConfig, build_gan, get_objective, load_checkpoint,
                                preset, sample_latent, train)
 
@@ -18,11 +17,7 @@ RING_RADIUS = 2.0
 RING_SIGMA = 0.1
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """Spinning BLAS threads make small products many times slower when other programs share the cores."""
-    with blas_threads(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def ring_mixture(n, rng):

@@ -1,4 +1,4 @@
-"""DCGAN forms (keras / paper), their flags and presets, the quick FID after each epoch, and the default DCGAN learning."""
+"""DCGAN forms (keras / paper), their flags and presets, the quick FID after each epoch, the default DCGAN learns."""
 
 import numpy as np
 import pytest

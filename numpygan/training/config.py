@@ -12,7 +12,7 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 # Named DCGAN forms: the settings each one fixes, and its weight initialiser.
 #   keras: the Keras tutorial (Glorot-uniform weights, no BatchNorm, sigmoid G on [0, 1] data, Dropout in D)
-#   paper: Radford et al. 2015 (N(0, 0.02²) weights, BatchNorm in G and after D's first layer, tanh G on
+#   paper: Radford et al. 2015 (N(0, 0.02²) weights, BatchNorm in G and in D except its first layer, tanh G on
 #          [-1, 1] data, no Dropout)
 FORMS = {
     "keras": {"batchnorm": False, "d_batchnorm": None, "output_activation": "sigmoid"},

@@ -41,7 +41,7 @@ FLAGS = (
      "DCGAN form, starting from its preset: keras (tutorial: Dropout D, sigmoid G, [0,1] data), paper "
      "(Radford et al.: BatchNorm, tanh G, [-1,1] data, N(0, 0.02^2) weights, no Dropout), or none (the default "
      "DCGAN's settings, each free to change)"),
-    ("batchnorm", "--batchnorm", bool, "DCGAN: BatchNormalization in G and after D's first layer (the paper's)"),
+    ("batchnorm", "--batchnorm", bool, "DCGAN: BatchNormalization in G and in D except its first layer (the paper's)"),
     ("output_activation", "--output-activation", OUTPUT_ACTIVATIONS,
      "G's last layer: tanh (data scaled to [-1, 1]) or sigmoid (data in [0, 1])"),
     ("g_filters", "--g-filters", int, "DCGAN generator channels (7x7 map and transposed convolutions)"),

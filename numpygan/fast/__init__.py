@@ -20,11 +20,12 @@ compute them:
 (output, dx and every parameter gradient, or several optimizer steps, to 1e-12
 relative), and the gradient-check suite checks both. ``numpygan.models`` builds
 these twins unless ``numpygan.use_reference_layers()`` is in effect. For
-convenience the layers without a twin (BatchNormalization, Tanh, Reshape,
-Flatten) are importable from here too: they are the reference classes.
+convenience the layers without a twin (BatchNormalization, InstanceNormalization,
+Tanh, Reshape, Flatten, Embedding, Concatenate, Add) are importable from here
+too: they are the reference classes.
 """
 
-from ..layers import BatchNormalization, Flatten, Reshape, Tanh
+from ..layers import Add, BatchNormalization, Concatenate, Embedding, Flatten, InstanceNormalization, Reshape, Tanh
 from .activations import LeakyReLU, ReLU, Sigmoid
 from .adam import Adam
 from .conv2d import Conv2D
@@ -36,4 +37,5 @@ from .sgd import SGD
 BatchNorm = BatchNormalization
 
 __all__ = ["Dense", "Conv2D", "Conv2DTranspose", "LeakyReLU", "ReLU", "Sigmoid", "Dropout", "Adam", "SGD",
-           "BatchNormalization", "BatchNorm", "Tanh", "Reshape", "Flatten"]
+           "BatchNormalization", "BatchNorm", "Tanh", "Reshape", "Flatten",
+           "InstanceNormalization", "Embedding", "Concatenate", "Add"]

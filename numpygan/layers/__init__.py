@@ -17,6 +17,7 @@ from .conv2d_transpose import Conv2DTranspose
 from .dense import Dense
 from .dropout import Dropout
 from .embedding import Embedding
+from .instance_norm import InstanceNormalization
 from .merge import Add, Concatenate
 from .reshape import Flatten, Reshape
 
@@ -25,4 +26,5 @@ BatchNorm = BatchNormalization
 __all__ = [
     "Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Dropout", "Reshape", "Flatten",
     "Conv2D", "Conv2DTranspose", "BatchNormalization", "BatchNorm", "Embedding", "Concatenate", "Add",
+    "InstanceNormalization",
 ]

@@ -10,17 +10,10 @@ checks every one against central differences (tests/test_composed.py).
 import numpy as np
 
 from .layers import Concatenate, Conv2D, Conv2DTranspose, Dense, Embedding, Flatten, LeakyReLU, ReLU
-from .initializers import glorot_uniform, normal
+from .initializers import glorot_uniform
 from .model import Model
 from .models import IMAGE_SHAPE, dcgan_discriminator, dcgan_generator, layers_for, mlp_generator
 from .sequential import Sequential
-
-
-def label_embeddings(shape, rng, dtype=np.float32):
-    """N(0, 1) (PyTorch's ``nn.Embedding``): a conditional GAN's label vectors, at the scale of the other
-    inputs (z ~ N(0, I), pixels in [-1, 1]). Keras' U(−0.05, 0.05) makes the label 1/20 of them, and
-    measured: after one MNIST epoch the MLP cGAN's samples did not depend on the label at all."""
-    return normal(shape, rng, dtype, stddev=1.0)
 
 
 class UNetBlock(Model):
@@ -71,13 +64,13 @@ class ConditionalGenerator(Model):
     """G(z, label) of a conditional GAN (Mirza & Osindero 2014): z (N, latent_dim), labels (N,) ints
     in [0, n_classes) → images (N, 28, 28, 1).
 
-        e = Embedding(n_classes, embed_dim)(label)             (N, embed_dim), N(0, 1) (``label_embeddings``)
+        e = Embedding(n_classes, embed_dim)(label)             (N, embed_dim)
         h = Concatenate([z, e])                                  (N, latent_dim + embed_dim)
         y = body(h), the MLP generator (``models.mlp_generator``) on that input
 
     ``body``: another generator on (N, latent_dim + embed_dim) instead of the MLP, e.g. the
     DCGAN's (``conditional_dcgan_generator``); ``dropout`` is the MLP body's rate after each
-    hidden layer.
+    hidden layer. ``embeddings_initializer``: the label vectors' (``Embedding``'s; ``builders`` uses N(0, 1)).
 
     Backward: body's dL/dh splits into dL/dz and dL/de; dL/de goes into the
     embedding table; labels get no gradient, so backward returns [dL/dz, None].
@@ -85,9 +78,9 @@ class ConditionalGenerator(Model):
 
     def __init__(self, latent_dim=100, n_classes=10, embed_dim=50, hidden=(256, 512, 1024), output_activation="tanh",
                  image_shape=IMAGE_SHAPE, rng=None, seed=None, dtype=np.float32, name="conditional_generator",
-                 body=None, dropout=0.0):
+                 body=None, dropout=0.0, embeddings_initializer="uniform"):
         super().__init__(rng=rng, seed=seed, dtype=dtype, name=name)
-        self.embedding = Embedding(n_classes, embed_dim, embeddings_initializer=label_embeddings)
+        self.embedding = Embedding(n_classes, embed_dim, embeddings_initializer=embeddings_initializer)
         self.concat = Concatenate()
         if body is None:
             body = mlp_generator(latent_dim + embed_dim, output_activation, dropout=dropout, hidden=hidden,
@@ -114,19 +107,21 @@ class ConditionalGenerator(Model):
 class ConditionalDiscriminator(Model):
     """D(x, label): images (N, 28, 28, 1) and labels (N,) → one logit per image (N, 1).
 
-        h = Concatenate([Flatten(x), Embedding(n_classes, embed_dim)(label)])   (N(0, 1) embeddings)
+        h = Concatenate([Flatten(x), Embedding(n_classes, embed_dim)(label)])
         y = Dense 512 → LeakyReLU(0.2) → Dropout → Dense 256 → LeakyReLU(0.2) → Dropout → Dense 1
 
     Backward returns [dL/dx, None] (None for dL/dx too with ``need_input_grad=False``).
-    The body's layers are the fast twins unless ``fast=False`` (``models.layers_for``).
+    The body's layers are the fast twins unless ``fast=False`` (``models.layers_for``);
+    ``embeddings_initializer`` as ``ConditionalGenerator``'s.
     """
 
     def __init__(self, n_classes=10, embed_dim=50, hidden=(512, 256), dropout=0.3, image_shape=IMAGE_SHAPE,
-                 rng=None, seed=None, dtype=np.float32, name="conditional_discriminator", fast=None):
+                 rng=None, seed=None, dtype=np.float32, name="conditional_discriminator", fast=None,
+                 embeddings_initializer="uniform"):
         super().__init__(rng=rng, seed=seed, dtype=dtype, name=name)
         nn = layers_for(fast)
         self.flatten = Flatten()
-        self.embedding = Embedding(n_classes, embed_dim, embeddings_initializer=label_embeddings)
+        self.embedding = Embedding(n_classes, embed_dim, embeddings_initializer=embeddings_initializer)
         self.concat = Concatenate()
         layers = []
         for units in hidden:
@@ -193,12 +188,13 @@ class ProjectionDiscriminator(Model):
 
 
 def conditional_dcgan_generator(latent_dim=100, n_classes=10, embed_dim=50, rng=None, seed=None, dtype=np.float32,
-                                **dcgan):
+                                embeddings_initializer="uniform", **dcgan):
     """G(z, label): ``ConditionalGenerator`` with the DCGAN generator (``models.dcgan_generator(**dcgan)``)
     as its body, on [z | Embedding(label)] (N, latent_dim + embed_dim)."""
     rng = np.random.default_rng(seed) if rng is None else rng
     body = dcgan_generator(latent_dim + embed_dim, rng=rng, dtype=dtype, **dcgan)
-    return ConditionalGenerator(latent_dim, n_classes, embed_dim, rng=rng, dtype=dtype, body=body)
+    return ConditionalGenerator(latent_dim, n_classes, embed_dim, rng=rng, dtype=dtype, body=body,
+                                embeddings_initializer=embeddings_initializer)
 
 
 def conditional_dcgan_discriminator(n_classes=10, rng=None, seed=None, dtype=np.float32, **dcgan):

@@ -19,8 +19,7 @@ from numpygan.models import (ConditionalDiscriminator, ConditionalGenerator, con
 from numpygan.gradcheck import numerical_gradient, pinned_kinks, relative_error
 from numpygan.optimizers import SGD
 from numpygan.training import ConditionalGANTrainer, TrainConfig, build_gan, load_checkpoint, \
-    load_generator, preset, select_rows, train
-from numpygan.training import quick_fid as quick_fid_module
+    load_generator, preset, train
 from numpygan.training import run as run_module
 from numpygan.training.checkpoint import load_trainer
 from test_lsgan import step_gradients, worst_error
@@ -334,26 +333,3 @@ def test_numpygan_evaluate_adds_the_per_class_table(checkpoint, stand_ins, monke
     numbers = json.loads(out.read_text())
     assert len(numbers["conditional"]["fid"]["per_class"]) == 10
     assert numbers["generator"]["coverage"]["counts"] is not None
-
-
-def test_cgan_example_and_train_command(tmp_path, monkeypatch, capsys):
-    from test_examples import load_example
-
-    def images(config, verbose=True):
-        return select_rows(stand_in_data(200)[0], config)
-
-    monkeypatch.setattr(run_module, "load_training_images", images)
-    monkeypatch.setattr(run_module, "load_training_labels", lambda config, verbose=False:
-                        select_rows(stand_in_data(200)[1], config))
-    monkeypatch.setattr(quick_fid_module, "load_classifier", lambda dataset: (_ for _ in ()).throw(
-        FileNotFoundError("no classifier in this test")))
-    assert load_example("cgan_mnist").main(["--max-steps", "2", "--data-limit", "32", "--batch-size", "8",
-                                            "--out", str(tmp_path / "ex"), "--no-progress"]) == 0
-    config = load_checkpoint(tmp_path / "ex" / "checkpoint.npz").config
-    assert (config.model, config.dataset, config.n_samples, config.epochs) == ("cgan-mlp", "mnist", 100, 10)
-    assert cli.main(["train", "--model", "cgan-dcgan", "--dataset", "fashion", "--max-steps", "1", "--data-limit",
-                     "16", "--batch-size", "8", "--g-filters", "4", "--d-filters", "4", "--out",
-                     str(tmp_path / "dc"), "--no-progress"]) == 0
-    config = load_checkpoint(tmp_path / "dc" / "checkpoint.npz").config
-    assert (config.model, config.dataset, config.form, config.batchnorm) == ("cgan-dcgan", "fashion", "paper", True)
-    assert (preset("cgan_fashion").model, preset("cgan_fashion").dataset) == ("cgan-mlp", "fashion")

@@ -350,7 +350,7 @@ PRESETS["dcgan_mnist_lsgan"] = dict(PRESETS["dcgan_mnist"], loss="lsgan")
 # `python examples/cgan_mnist.py` runs cgan_mnist: 10 epochs (9,370 steps, ~65 ms each on one core with the
 # other busy: about 11 minutes, the time the unconditional MLP GAN's 15 epochs took; README).
 PRESETS["cgan_mnist"] = dict(PRESETS["mlp_mnist"], model="cgan-mlp", n_samples=100, epochs=10)
-PRESETS["cgan_fashion"] = dict(PRESETS["cgan_mnist"], dataset="fashion")
+PRESETS["cgan_fashion"] = dict(PRESETS["mlp_fashion"], model="cgan-mlp", n_samples=100, epochs=10)
 PRESETS["cgan_dcgan_mnist"] = dict(PRESETS["dcgan_mnist"], model="cgan-dcgan", n_samples=100)
 PRESETS["cgan_dcgan_fashion"] = dict(PRESETS["cgan_dcgan_mnist"], dataset="fashion")
 

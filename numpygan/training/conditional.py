@@ -36,7 +36,6 @@ class ConditionalGANTrainer(GANTrainer):
                              f"n_classes ({config.n_classes}); give one of them")
         self.n_classes = int(n_classes if n_classes is not None else getattr(config, "n_classes", 10))
         super().__init__(generator, discriminator, config, **kwargs)
-        self.fixed_labels = np.arange(self.config.n_samples) % self.n_classes  # grid rows cycle through classes
 
     def check_models(self):
         G = self.generator

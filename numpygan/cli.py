@@ -5,6 +5,7 @@
     numpygan train --model mlp|dcgan --dataset mnist|fashion [--epochs N --batch-size B ...] [--resume]
     numpygan train --preset mlp_mnist_lsgan [...]   (a reference run by name: numpygan.training.PRESETS)
     numpygan sample CHECKPOINT -n 64 -o grid.png [--seed S]
+    numpygan sample CGAN_CHECKPOINT --label 7 | --class-grid   (conditional runs: one class; a row per class)
     numpygan data fetch mnist|fashion|all          (numpygan.data.cli)
     numpygan evaluate ...                          (numpygan.metrics.cli, when installed)
 
@@ -61,6 +62,12 @@ def _add_sample(subparsers):
     parser.add_argument("--nrow", type=int, default=None, help="images per row (default: square-ish)")
     parser.add_argument("--last-weights", action="store_true",
                         help="use G's last weights, not their moving average (runs trained with --ema-decay)")
+    # conditional runs (cgan-*): which labels G draws
+    parser.add_argument("--label", type=int, default=None,
+                        help="conditional runs: draw n images of this class (default: the classes in turn)")
+    parser.add_argument("--class-grid", action="store_true",
+                        help="conditional runs: one row per class, each column one z shared by every row (the "
+                             "same 'style' across classes); --nrow columns (default 10)")
     parser.set_defaults(func=_sample)
 
 
@@ -73,7 +80,7 @@ def _sample(args):
 
     import numpy as np
 
-    from .training import CheckpointError, load_generator, sample_latent, save_image_grid
+    from .training import CheckpointError, load_generator, save_image_grid
     from .training.plots import image_format
 
     problem = _sample_argument_problem(args)
@@ -97,18 +104,59 @@ def _sample(args):
     except (CheckpointError, FileNotFoundError) as err:
         print(f"numpygan sample: error: {err}", file=sys.stderr)
         return 1
-    z = sample_latent(config, args.n, args.seed)
-    images = [generator.forward(z[i:i + 1000], training=False) for i in range(0, args.n, 1000)]
+    problem = _label_problem(args, config)
+    if problem:
+        print(f"numpygan sample: error: {problem}", file=sys.stderr)
+        return 2
+    z, labels, nrow = _sample_inputs(args, config)
+    inputs = (z,) if labels is None else (z, labels)
+    images = [generator.forward(*(a[i:i + 1000] for a in inputs), training=False) for i in range(0, len(z), 1000)]
     value_range = (-1.0, 1.0) if config["output_activation"] == "tanh" else (0.0, 1.0)
     try:
         save_image_grid(images[0] if len(images) == 1 else np.concatenate(images), args.output,
-                        value_range=value_range, nrow=args.nrow)
+                        value_range=value_range, nrow=nrow)
     except OSError as err:
         print(f"numpygan sample: error: cannot write -o {args.output!r}: {err.strerror or err}", file=sys.stderr)
         return 1
-    print(f"{args.n} samples from {args.checkpoint} ({config['model']}, {config['dataset']}, epoch "
+    what = ("class grid" if args.class_grid else f"samples of class {args.label}" if args.label is not None
+            else "samples")
+    print(f"{len(z)} {what} from {args.checkpoint} ({config['model']}, {config['dataset']}, epoch "
           f"{config['epoch']}{', moving-average weights' if config['weights'] == 'average' else ''}) -> {args.output}")
     return 0
+
+
+def _label_problem(args, config):
+    """What is wrong with ``--label`` / ``--class-grid`` for this checkpoint, or None."""
+    conditional = config["model"].startswith("cgan-")
+    flag = "--label" if args.label is not None else "--class-grid" if args.class_grid else None
+    if flag and not conditional:
+        return f"{flag}: expected a conditional (cgan-*) checkpoint, received model {config['model']!r}"
+    if args.label is not None and args.class_grid:
+        return "--label: expected either --label or --class-grid, received both"
+    if args.label is not None and not 0 <= args.label < config["n_classes"]:
+        return f"--label: expected an int in [0, {config['n_classes']}) (the run's classes), received {args.label}"
+    return None
+
+
+def _sample_inputs(args, config):
+    """``(z, labels, nrow)``: G's inputs (labels None for an unconditional G) and the grid's images per row.
+
+    A class grid has n_classes rows of ``--nrow`` columns (default 10): row c is class c, and column j
+    is the same z_j in every row.
+    """
+    import numpy as np
+
+    from .training import sample_latent
+
+    if not config["model"].startswith("cgan-"):
+        return sample_latent(config, args.n, args.seed), None, args.nrow
+    classes = config["n_classes"]
+    if args.class_grid:
+        columns = args.nrow or 10
+        z = sample_latent(config, columns, args.seed)
+        return np.tile(z, (classes, 1)), np.repeat(np.arange(classes), columns), columns
+    labels = np.full(args.n, args.label) if args.label is not None else np.arange(args.n) % classes
+    return sample_latent(config, args.n, args.seed), labels, args.nrow
 
 
 def _sample_argument_problem(args):

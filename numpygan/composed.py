@@ -9,9 +9,10 @@ checks every one against central differences (tests/test_composed.py).
 
 import numpy as np
 
-from .layers import Concatenate, Conv2D, Conv2DTranspose, Dense, Dropout, Embedding, Flatten, LeakyReLU, ReLU
+from .layers import Concatenate, Conv2D, Conv2DTranspose, Dense, Embedding, Flatten, LeakyReLU, ReLU
+from .initializers import glorot_uniform
 from .model import Model
-from .models import IMAGE_SHAPE, mlp_generator
+from .models import IMAGE_SHAPE, dcgan_discriminator, dcgan_generator, layers_for, mlp_generator
 from .sequential import Sequential
 
 
@@ -67,17 +68,27 @@ class ConditionalGenerator(Model):
         h = Concatenate([z, e])                                  (N, latent_dim + embed_dim)
         y = body(h), the MLP generator (``models.mlp_generator``) on that input
 
+    ``body``: another generator on (N, latent_dim + embed_dim) instead of the MLP, e.g. the
+    DCGAN's (``conditional_dcgan_generator``); ``dropout`` is the MLP body's rate after each
+    hidden layer. ``embeddings_initializer``: the label vectors' (``Embedding``'s; ``builders`` uses N(0, 1)).
+
     Backward: body's dL/dh splits into dL/dz and dL/de; dL/de goes into the
     embedding table; labels get no gradient, so backward returns [dL/dz, None].
     """
 
     def __init__(self, latent_dim=100, n_classes=10, embed_dim=50, hidden=(256, 512, 1024), output_activation="tanh",
-                 image_shape=IMAGE_SHAPE, rng=None, seed=None, dtype=np.float32, name="conditional_generator"):
+                 image_shape=IMAGE_SHAPE, rng=None, seed=None, dtype=np.float32, name="conditional_generator",
+                 body=None, dropout=0.0, embeddings_initializer="uniform"):
         super().__init__(rng=rng, seed=seed, dtype=dtype, name=name)
-        self.embedding = Embedding(n_classes, embed_dim)
+        self.embedding = Embedding(n_classes, embed_dim, embeddings_initializer=embeddings_initializer)
         self.concat = Concatenate()
-        self.body = mlp_generator(latent_dim + embed_dim, output_activation, hidden=hidden, image_shape=image_shape,
-                                  rng=self.rng, dtype=dtype)
+        if body is None:
+            body = mlp_generator(latent_dim + embed_dim, output_activation, dropout=dropout, hidden=hidden,
+                                 image_shape=image_shape, rng=self.rng, dtype=dtype)
+        elif body.input_shape != (latent_dim + embed_dim,):
+            raise ValueError(f"{name}: argument 'body' must take (latent_dim + embed_dim,) = "
+                             f"({latent_dim + embed_dim},), received a model on {body.input_shape}")
+        self.body = body
         self.input_shape = [(int(latent_dim),), ()]
         e = self.embedding.build((), self.rng, self.dtype)
         self.concat.build([self.input_shape[0], e], self.rng, self.dtype)
@@ -100,18 +111,22 @@ class ConditionalDiscriminator(Model):
         y = Dense 512 → LeakyReLU(0.2) → Dropout → Dense 256 → LeakyReLU(0.2) → Dropout → Dense 1
 
     Backward returns [dL/dx, None] (None for dL/dx too with ``need_input_grad=False``).
+    The body's layers are the fast twins unless ``fast=False`` (``models.layers_for``);
+    ``embeddings_initializer`` as ``ConditionalGenerator``'s.
     """
 
     def __init__(self, n_classes=10, embed_dim=50, hidden=(512, 256), dropout=0.3, image_shape=IMAGE_SHAPE,
-                 rng=None, seed=None, dtype=np.float32, name="conditional_discriminator"):
+                 rng=None, seed=None, dtype=np.float32, name="conditional_discriminator", fast=None,
+                 embeddings_initializer="uniform"):
         super().__init__(rng=rng, seed=seed, dtype=dtype, name=name)
+        nn = layers_for(fast)
         self.flatten = Flatten()
-        self.embedding = Embedding(n_classes, embed_dim)
+        self.embedding = Embedding(n_classes, embed_dim, embeddings_initializer=embeddings_initializer)
         self.concat = Concatenate()
         layers = []
         for units in hidden:
-            layers += [Dense(units), LeakyReLU(0.2)] + ([Dropout(dropout)] if dropout else [])
-        self.body = Sequential(layers + [Dense(1)], name="body")
+            layers += [nn.Dense(units), nn.LeakyReLU(0.2)] + ([nn.Dropout(dropout)] if dropout else [])
+        self.body = Sequential(layers + [nn.Dense(1)], name="body")
         self.input_shape = [tuple(int(d) for d in image_shape), ()]
         flat = self.flatten.build(self.input_shape[0], self.rng, self.dtype)
         e = self.embedding.build((), self.rng, self.dtype)
@@ -126,3 +141,65 @@ class ConditionalDiscriminator(Model):
         g_x, g_e = self.concat.backward(self.body.backward(grad_out))
         self.embedding.backward(g_e)
         return [self.flatten.backward(g_x) if need_input_grad else None, None]
+
+
+class ProjectionDiscriminator(Model):
+    """D(x, label) with a projection head (Miyato & Koyama 2018): images and labels (N,) → logits (N, 1).
+
+        h = features(x)                          (N, F), e.g. the DCGAN critic up to its Flatten
+        y = head(h) + ⟨E[label], h⟩              head: Dense(1); E: Embedding(n_classes, F)
+
+    E starts Glorot-uniform, as the head's kernel: the projection then starts at the head's scale
+    (N(0, 1) rows over F = 6,272 features would swamp it).
+
+    The label does not enter as an input channel: it chooses a direction E[label] in D's
+    feature space, and the logit gains the projection of the features onto it — for an
+    image of the right class, the features should point along its class's vector.
+
+    Backward, with g = dL/dy (N, 1):
+        dL/dh = head.backward(g) + g · E[label]   (h feeds both terms: the sum of both paths)
+        dL/dE[label] += g · h                      (``Embedding.backward``, a scatter-add)
+        dL/dx = features.backward(dL/dh)
+    Returns [dL/dx, None] (labels have no gradient; None for dL/dx too with ``need_input_grad=False``).
+    """
+
+    def __init__(self, features, n_classes=10, rng=None, seed=None, dtype=np.float32,
+                 name="projection_discriminator"):
+        super().__init__(rng=rng, seed=seed, dtype=dtype, name=name)
+        if len(features.output_shape) != 1:
+            raise ValueError(f"{name}: argument 'features' must output a vector per image, received per-sample "
+                             f"shape {features.output_shape}")
+        self.features = features
+        self.head = Dense(1)
+        self.embedding = Embedding(n_classes, features.output_shape[0], embeddings_initializer=glorot_uniform)
+        self.input_shape = [features.input_shape, ()]
+        self.output_shape = self.head.build(features.output_shape, self.rng, self.dtype)
+        self.embedding.build((), self.rng, self.dtype)
+
+    def forward(self, x, labels, training=False):
+        self._h = self.features(x, training=training)
+        self._e = self.embedding(labels, training)
+        return self.head(self._h, training) + np.sum(self._e * self._h, axis=1, keepdims=True)
+
+    def backward(self, grad_out, need_input_grad=True):
+        g_h = self.head.backward(grad_out) + grad_out * self._e
+        self.embedding.backward(grad_out * self._h)
+        return [self.features.backward(g_h, need_input_grad=need_input_grad), None]
+
+
+def conditional_dcgan_generator(latent_dim=100, n_classes=10, embed_dim=50, rng=None, seed=None, dtype=np.float32,
+                                embeddings_initializer="uniform", **dcgan):
+    """G(z, label): ``ConditionalGenerator`` with the DCGAN generator (``models.dcgan_generator(**dcgan)``)
+    as its body, on [z | Embedding(label)] (N, latent_dim + embed_dim)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
+    body = dcgan_generator(latent_dim + embed_dim, rng=rng, dtype=dtype, **dcgan)
+    return ConditionalGenerator(latent_dim, n_classes, embed_dim, rng=rng, dtype=dtype, body=body,
+                                embeddings_initializer=embeddings_initializer)
+
+
+def conditional_dcgan_discriminator(n_classes=10, rng=None, seed=None, dtype=np.float32, **dcgan):
+    """D(x, label): ``ProjectionDiscriminator`` on the DCGAN critic's features
+    (``models.dcgan_discriminator(output="features", **dcgan)``, (N, 7·7·filters))."""
+    rng = np.random.default_rng(seed) if rng is None else rng
+    features = dcgan_discriminator(output="features", rng=rng, dtype=dtype, **dcgan)
+    return ProjectionDiscriminator(features, n_classes, rng=rng, dtype=dtype)

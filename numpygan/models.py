@@ -138,6 +138,8 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
     both dropout rates (0 removes the layers). ``filters``: channels of both
     convolutions (64 in the tutorial). ``kernel_initializer``: default N(0, 0.02²)
     (``"normal"``, the paper's) with ``batchnorm``, else Glorot-uniform (Keras').
+    ``output="features"`` ends at the Flatten, (N, 7·7·filters), for a head of one's own
+    (``composed.ProjectionDiscriminator``).
     """
     nn = layers_for(fast)
     init = kernel_initializer or ("normal" if batchnorm else "glorot_uniform")
@@ -149,7 +151,9 @@ def dcgan_discriminator(output="logit", batchnorm=False, rng=None, seed=None, dt
     layers.append(nn.Conv2D(filters, 3, 2, "same", kernel_initializer=init, use_bias=not batchnorm))
     if batchnorm:
         layers.append(nn.BatchNormalization())
-    layers += [nn.LeakyReLU(0.2)] + drop() + [nn.Flatten(), nn.Dense(1)] + _d_output(nn, output)
+    layers += [nn.LeakyReLU(0.2)] + drop() + [nn.Flatten()]
+    if output != "features":  # "features": stop at the Flatten, for a head of one's own (a projection D)
+        layers += [nn.Dense(1)] + _d_output(nn, output)
     return Sequential(layers, IMAGE_SHAPE, rng=rng, seed=seed, dtype=dtype, name="dcgan_discriminator")
 
 
@@ -184,4 +188,5 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
 
 # Hand-written models with several inputs or skip connections (numpygan.model.Model), for the
 # conditional GAN and pix2pix chapters; at the end, since they reuse the builders above.
-from .composed import ConditionalDiscriminator, ConditionalGenerator, UNetBlock  # noqa: E402
+from .composed import (ConditionalDiscriminator, ConditionalGenerator, ProjectionDiscriminator,  # noqa: E402
+                       UNetBlock, conditional_dcgan_discriminator, conditional_dcgan_generator)

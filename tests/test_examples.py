@@ -195,3 +195,23 @@ def test_gan_from_scratch_runs_a_few_steps(tmp_path, monkeypatch, capsys):
     assert "epoch 1/2 step 5/10  d_loss" in text and "done: 5 steps" in text
     with Image.open(out) as image:
         assert image.size == (2 * (8 * 30 + 2), 2 * (8 * 30 + 2))  # 8×8 tiles of 28 px, 2 px padding, ×2
+
+
+def test_cgan_example_and_the_conditional_train_command(tmp_path, fake_data, monkeypatch, capsys):
+    """examples/cgan_mnist.py and `numpygan train --model cgan-dcgan`: images with labels, the run's checkpoint
+    says it is conditional, and `numpygan sample --class-grid` draws from it."""
+    monkeypatch.setattr(run_module, "load_training_labels",
+                        lambda config, verbose=False: select_rows(np.arange(200) % 10, config))
+    out = tmp_path / "cgan"
+    assert load_example("cgan_mnist").main(["--max-steps", "2", "--data-limit", "32", "--batch-size", "8",
+                                            "--out", str(out), "--no-progress"]) == 0
+    config = load_checkpoint(out / "checkpoint.npz").config
+    assert (config.model, config.dataset, config.n_classes, config.n_samples) == ("cgan-mlp", "mnist", 10, 100)
+    assert cli.main(["sample", str(out / "checkpoint.npz"), "--class-grid", "-o", str(tmp_path / "g.png")]) == 0
+    assert "100 class grid" in capsys.readouterr().out
+    assert cli.main(["train", "--model", "cgan-dcgan", "--dataset", "fashion", "--max-steps", "1", "--data-limit",
+                     "16", "--batch-size", "8", "--g-filters", "4", "--d-filters", "4", "--out",
+                     str(tmp_path / "dc"), "--no-progress"]) == 0
+    config = load_checkpoint(tmp_path / "dc" / "checkpoint.npz").config
+    assert (config.model, config.dataset, config.form, config.batchnorm) == ("cgan-dcgan", "fashion", "paper", True)
+    assert fake_data == ["mnist", "fashion"]

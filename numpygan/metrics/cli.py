@@ -4,6 +4,7 @@
 
     numpygan evaluate runs/mlp_mnist/checkpoint.npz                       # all metrics, n = 10,000, seed 0
     numpygan evaluate ckpt.npz --metrics fid,score --n 5000 --seed 1 --json results.json
+    numpygan evaluate runs/cgan_mnist/checkpoint.npz   # conditional: also label accuracy and FID per class
 
 For the top-level command: ``register(subparsers)`` adds ``evaluate`` with
 ``set_defaults(func=handler)``; ``handler(args)`` returns the exit code
@@ -82,7 +83,8 @@ def handler(args):
     from .from_checkpoint import checkpoint_dataset, checkpoint_notes, load_checkpoint_generator
 
     try:
-        generator_fn, config = load_checkpoint_generator(args.checkpoint, average=not args.last_weights)
+        generator_fn, config, labelled_fn = load_checkpoint_generator(args.checkpoint, average=not args.last_weights,
+                                                                      labelled=True)
         dataset = checkpoint_dataset(config, args.dataset)
         needs_classifier = any(m != "parzen" for m in args.metrics)
         classifier = None
@@ -93,14 +95,37 @@ def handler(args):
                                     classifier=classifier, batch_size=args.batch_size,
                                     reference=not args.no_reference, progress=not args.no_progress,
                                     notes=checkpoint_notes(config, args.metrics))
+        per_class = None
+        if labelled_fn is not None:  # a conditional G: does it draw the class it is asked for?
+            per_class = _evaluate_classes(labelled_fn, config, dataset, classifier, args)
     except (OSError, ValueError, TypeError) as err:
         print(f"numpygan evaluate: error: {err}", file=sys.stderr)
         return 1
     print(result.table())
+    numbers = result.as_dict()
+    if per_class is not None:
+        print()
+        print(per_class.table())
+        numbers["conditional"] = per_class.as_dict()
     if args.json:
-        _write_text_atomic(args.json, json.dumps(result.as_dict(), indent=2) + "\n")
+        _write_text_atomic(args.json, json.dumps(numbers, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0
+
+
+def _evaluate_classes(labelled_fn, config, dataset, classifier, args):
+    """Label accuracy and FID per class (``conditional.evaluate_conditional``), n // 10 samples per class."""
+    from .classifier import NUM_CLASSES, load_classifier
+    from .conditional import evaluate_conditional
+
+    if config["n_classes"] != NUM_CLASSES:
+        raise ValueError(f"checkpoint: the run has {config['n_classes']} classes; the evaluation classifier "
+                         f"knows {NUM_CLASSES}")
+    if classifier is None:
+        classifier = load_classifier(dataset, path=args.classifier, train_if_missing=True,
+                                     log=lambda line: print(line, file=sys.stderr, flush=True))
+    return evaluate_conditional(labelled_fn, dataset, n_per_class=args.n // NUM_CLASSES, seed=args.seed,
+                                classifier=classifier, batch_size=args.batch_size, reference=not args.no_reference)
 
 
 def _write_text_atomic(path, text):

@@ -37,9 +37,28 @@ def generator_fn_from_model(generator, config):
         raise ValueError(f"config['output_activation']: expected one of {tuple(OUTPUT_RANGES)}, "
                          f"received {activation!r}")
 
+    if str(config.get("model", "")).startswith("cgan-"):
+        # a conditional G: the classes in turn (0, 1, ..., 9, 0, ...), so every class is drawn equally often
+        labelled = labelled_generator_fn(generator, config)
+        return lambda n, rng: labelled(np.arange(n) % config["n_classes"], rng)
+
     def generator_fn(n, rng):
         z = sample_latent(config, n, rng)
         return to_unit_range(generator.forward(z, training=False), activation)
+
+    return generator_fn
+
+
+def labelled_generator_fn(generator, config):
+    """For a conditional (``cgan-*``) checkpoint: ``generator_fn(labels, rng)``, one image in [0, 1] per
+    label with z drawn by ``sample_latent(config, len(labels), rng)`` (``conditional.evaluate_conditional``)."""
+    from ..training.latent import sample_latent
+
+    activation = config["output_activation"]
+
+    def generator_fn(labels, rng):
+        z = sample_latent(config, len(labels), rng)
+        return to_unit_range(generator.forward(z, np.asarray(labels), training=False), activation)
 
     return generator_fn
 
@@ -70,13 +89,18 @@ def _rows_text(config):
     return "?" if rows is None else f"{rows - 1:,}"
 
 
-def load_checkpoint_generator(path, average=True):
+def load_checkpoint_generator(path, average=True, labelled=False):
     """``(generator_fn, config)`` for a GAN checkpoint written by ``numpygan.training``
-    (G's moving-average weights if the run kept them, unless ``average=False``)."""
+    (G's moving-average weights if the run kept them, unless ``average=False``).
+    ``labelled``: also return, third, the ``labelled_generator_fn`` of a conditional checkpoint (else None)."""
     from ..training.checkpoint import load_generator
 
     generator, config = load_generator(path, average=average)
-    return generator_fn_from_model(generator, config), config
+    if not labelled:
+        return generator_fn_from_model(generator, config), config
+    conditional = str(config.get("model", "")).startswith("cgan-")
+    return (generator_fn_from_model(generator, config), config,
+            labelled_generator_fn(generator, config) if conditional else None)
 
 
 def checkpoint_dataset(config, dataset=None):

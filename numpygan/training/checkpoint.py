@@ -203,16 +203,18 @@ def mismatch_message(path, differences):
 
 
 def load_trainer(path):
-    """A GANTrainer rebuilt from a checkpoint's config, with its complete state restored."""
-    from .trainer import GANTrainer
+    """A GANTrainer (ConditionalGANTrainer for a ``cgan-*`` run) rebuilt from a checkpoint's config,
+    with its complete state restored."""
+    from .conditional import trainer_for
 
     checkpoint = load_checkpoint(path)
     generator, discriminator = build_gan(checkpoint.config)
-    return restore_trainer(GANTrainer(generator, discriminator, checkpoint.config), checkpoint)
+    return restore_trainer(trainer_for(generator, discriminator, checkpoint.config), checkpoint)
 
 
 def load_generator(path, average=True):
-    """``(generator, config)`` from a checkpoint: a Sequential in float32 and a dict with
+    """``(generator, config)`` from a checkpoint: a Sequential in float32 (a ``ConditionalGenerator``,
+    G(z, labels), when ``config["model"]`` is ``cgan-*``; labels in [0, ``config["n_classes"]``)) and a dict with
 
     the TrainConfig fields (``model``, ``dataset``, ``latent_dim``, ``latent_distribution``,
     ``output_activation`` — 'tanh' means images in [-1, 1], 'sigmoid' in [0, 1] —,

@@ -32,3 +32,14 @@ def load_training_images(config, verbose=True):
                          f"pass the images to the trainer directly")
     images, _ = loaders[config.dataset]("train", value_range=config.value_range, verbose=verbose)
     return np.ascontiguousarray(select_rows(images, config))
+
+
+def load_training_labels(config, verbose=False):
+    """int64 (N,) class labels of the rows ``load_training_images(config)`` returns (a conditional GAN's y)."""
+    from ..data import load_dataset
+
+    if config.dataset not in ("mnist", "fashion"):
+        raise ValueError(f"load_training_labels: dataset {config.dataset!r} is not loaded from disk; "
+                         f"pass the labels to the trainer directly")
+    _, labels = load_dataset(config.dataset, "train", verbose=verbose)
+    return np.ascontiguousarray(select_rows(labels, config), dtype=np.int64)

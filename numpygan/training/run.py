@@ -20,7 +20,8 @@ from typing import Optional
 
 from .builders import build_gan
 from .checkpoint import CheckpointError, load_checkpoint, optimizer_changes, restore_trainer, save_checkpoint
-from .data import load_training_images, select_rows
+from .conditional import trainer_for
+from .data import load_training_images, load_training_labels, select_rows
 from .plots import save_image_grid, save_loss_plot, save_progress_gif
 from .quick_fid import NAME as QUICK_FID, quick_fid_for
 from .run_folder import RunFolder, RunFolderError
@@ -108,7 +109,8 @@ class RunOutputs:
             save_progress_gif(frames, self.out / "progress.gif")
 
 
-def train(config, out, resume=None, images=None, overwrite=False, log=print, resume_hint=None, callbacks=()):
+def train(config, out, resume=None, images=None, overwrite=False, log=print, resume_hint=None, callbacks=(),
+          labels=None):
     """Run ``config`` (a TrainConfig), writing pictures and checkpoints into ``out``.
 
     ``resume``: None (a new run), True (continue from ``out/checkpoint.npz``) or a
@@ -117,7 +119,8 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
     for bit, and the optimizer's (``lr_g``, ``lr_d``, ``beta_1``, ``beta_2``), which
     apply from the next update (the change is logged).
     ``images``: training images (N, 28, 28, 1) in ``config.value_range``, instead of
-    loading ``config.dataset`` (use ``dataset="arrays"`` for these).
+    loading ``config.dataset`` (use ``dataset="arrays"`` for these); ``labels``: their class labels
+    (N,), for a conditional model (``cgan-*``, trained with ``ConditionalGANTrainer``).
     ``out`` is checked, created and locked first (``RunFolder``: RunFolderError if it is
     unusable or another run is writing into it). A run refuses to replace a checkpoint
     in ``out`` that is not the one it resumes, unless ``overwrite``.
@@ -134,10 +137,10 @@ def train(config, out, resume=None, images=None, overwrite=False, log=print, res
     with RunFolder(out) as folder:
         if folder.removed:
             log(f"removed {len(folder.removed)} temporary files left in {out}/ by an interrupted save")
-        return _train_in(config, out, resume, images, overwrite, log, resume_hint, callbacks, wall_start)
+        return _train_in(config, out, resume, images, labels, overwrite, log, resume_hint, callbacks, wall_start)
 
 
-def _train_in(config, out, resume, images, overwrite, log, resume_hint, callbacks, wall_start):
+def _train_in(config, out, resume, images, labels, overwrite, log, resume_hint, callbacks, wall_start):
     """``train`` once ``out`` is locked."""
     outputs = RunOutputs(out, log)
     checkpoint = None
@@ -151,13 +154,18 @@ def _train_in(config, out, resume, images, overwrite, log, resume_hint, callback
         raise FileExistsError(f"{outputs.checkpoint_path} holds another run; resuming {checkpoint.path} into "
                               f"{out} would overwrite it and mix both runs' pictures. Choose another --out "
                               f"folder, or --overwrite to replace that run")
+    if config.conditional and (images is None) != (labels is None):
+        raise RunSetupError(f"model {config.model!r} trains on images with labels: give both 'images' and "
+                            f"'labels', or neither (to load {config.dataset!r})")
     if images is None:
         images = load_training_images(config)
+        labels = load_training_labels(config) if config.conditional else None
     else:
         images = select_rows(images, config)
+        labels = select_rows(labels, config) if labels is not None else None
     config = config.replace(train_rows=len(images))
     generator, discriminator = build_gan(config)
-    trainer = GANTrainer(generator, discriminator, config)
+    trainer = trainer_for(generator, discriminator, config)
     per_epoch = trainer.steps_per_epoch(len(images))
     if per_epoch == 0:
         raise RunSetupError(f"--batch-size {config.batch_size} is too large: the training data has {len(images)} "
@@ -178,7 +186,8 @@ def _train_in(config, out, resume, images, overwrite, log, resume_hint, callback
     if quick_fid is not None and not quick_fid.prepare():  # no classifier: a one-line note, then off
         quick_fid = None
     try:
-        stopped = trainer.fit(images, callbacks=[*([quick_fid] if quick_fid else []), outputs, *callbacks])
+        stopped = trainer.fit(images, callbacks=[*([quick_fid] if quick_fid else []), outputs, *callbacks],
+                              **({"y": labels} if config.conditional else {}))
     except TrainingInterrupted as interruption:
         outputs.finish(trainer)
         hint = resume_hint or "--resume"

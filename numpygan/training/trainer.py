@@ -149,17 +149,26 @@ class GANTrainer:
         ``batch`` may also be the array of real images itself.
         Returns ``(L_D, D(x), D(G(z)))`` with D(·) the batch mean of D's output as a probability.
         """
-        G, D, objective = self.generator, self.discriminator, self.objective
+        G, D = self.generator, self.discriminator
         real = batch["x"] if isinstance(batch, dict) else batch
         fake = G.forward(self.sample_latent(real.shape[0]), training=True)
         if D.uses_batch_statistics:
             # BatchNorm normalises each batch with its own statistics (as in the DCGAN paper)
             return self.update_discriminator((real,), (fake,))
-        # No layer mixes samples, so one pass over [x; G(z)] gives the same
-        # gradients with matrix products twice as tall (faster per sample).
+        return self.update_discriminator_stacked((real,), (fake,))
+
+    def update_discriminator_stacked(self, real_inputs, fake_inputs):
+        """One update of D in one pass over the stacked inputs ``[real; fake]`` (each input of D
+        concatenated along the batch: images, and labels for a conditional D). For a D in which no layer
+        mixes samples (no BatchNorm) it gives the gradients of ``update_discriminator`` with matrix
+        products twice as tall (faster per sample).
+
+        Returns ``(L_D, D(x), D(G(z)))`` as ``discriminator_step``.
+        """
+        D, objective = self.discriminator, self.objective
         self.d_optimizer.zero_grad()
-        n = real.shape[0]
-        out = D.forward(np.concatenate([real, fake]), training=True)
+        n = real_inputs[0].shape[0]
+        out = D.forward(*(np.concatenate([r, f]) for r, f in zip(real_inputs, fake_inputs)), training=True)
         out_real, out_fake = out[:n], out[n:]
         loss_real, grad_real = objective.discriminator_real(out_real)
         loss_fake, grad_fake = objective.discriminator_fake(out_fake)

@@ -127,19 +127,10 @@ def save_scatter(panels, path, title):
     fig = Figure(figsize=(2.4 * cols, 2.5 * rows + 0.6), dpi=100)
     FigureCanvasAgg(fig)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    centres = ring_centres(MODES, RADIUS)
     for ax in axes[len(panels):]:
         ax.set_axis_off()
     for ax, (label, samples) in zip(axes, panels):
-        ax.scatter(samples[:, 0], samples[:, 1], s=1, alpha=0.3, color="tab:blue", linewidths=0)
-        for cx, cy in centres:
-            ax.add_patch(_circle((cx, cy), 3 * STD))
-        ax.set_xlim(-3, 3)
-        ax.set_ylim(-3, 3)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(label, fontsize=8)
+        _draw_samples(ax, samples, label)
     fig.suptitle(title, fontsize=10)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.6 / fig.get_figheight(), wspace=0.05,
                         hspace=0.25)
@@ -147,10 +138,19 @@ def save_scatter(panels, path, title):
     return str(path)
 
 
-def _circle(centre, radius):
+def _draw_samples(ax, samples, title):
+    """G's samples (N, 2) on the square [-3, 3]², each mode's 3σ circle in red."""
     from matplotlib.patches import Circle
 
-    return Circle(centre, radius, fill=False, color="tab:red", linewidth=0.8)
+    ax.scatter(samples[:, 0], samples[:, 1], s=1, alpha=0.3, color="tab:blue", linewidths=0)
+    for centre in ring_centres(MODES, RADIUS):
+        ax.add_patch(Circle(centre, 3 * STD, fill=False, color="tab:red", linewidth=0.8))
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=8)
 
 
 def save_dynamics(rows, path, title):
@@ -164,21 +164,13 @@ def save_dynamics(rows, path, title):
     fig = Figure(figsize=(1.9 * cols + 0.5, 2.0 * len(rows) + 0.6), dpi=100)
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(rows), cols, squeeze=False)
-    centres = ring_centres(MODES, RADIUS)
     for (label, points), row in zip(rows, axes):
-        picks = np.unique(np.linspace(0, len(points) - 1, cols).round().astype(int)) if points else []
+        picks = np.unique(np.linspace(0, len(points) - 1, cols).round().astype(int))
         for ax in row[len(picks):]:
             ax.set_axis_off()
         for ax, i in zip(row, picks):
             step, quality, samples = points[i]
-            ax.scatter(samples[:, 0], samples[:, 1], s=1, alpha=0.3, color="tab:blue", linewidths=0)
-            ax.scatter(centres[:, 0], centres[:, 1], s=4, color="tab:red", linewidths=0)
-            ax.set_xlim(-3, 3)
-            ax.set_ylim(-3, 3)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"step {step}: {quality.modes_covered}/8", fontsize=8)
+            _draw_samples(ax, samples, f"step {step}: {quality.modes_covered}/8, {quality.high_quality_fraction:.0%}")
         row[0].set_ylabel(label, fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.subplots_adjust(left=0.04, right=0.99, bottom=0.01, top=1 - 0.6 / fig.get_figheight(), wspace=0.05,

@@ -226,8 +226,9 @@ def table(results, steps):
                      f"| {int((modes == MODES).sum())}/{len(runs)} | {steps} |")
     stability = {loss: [over_training(r.trajectory, steps) for r in runs] for loss, runs in results.items()}
     if all(s is not None for runs in stability.values() for s in runs):
-        lines += ["", f"| objective (checkpoints after step {steps // 2}) | checkpoints | modes covered at a checkpoint "
-                  "| modes gained or lost per checkpoint | modes visited |", "| --- | --- | --- | --- | --- |"]
+        lines += ["", f"| objective (checkpoints after step {steps // 2}) | checkpoints "
+                  "| modes covered at a checkpoint | modes gained or lost per checkpoint | modes visited |",
+                  "| --- | --- | --- | --- | --- |"]
         for loss, runs in stability.items():
             lines.append(f"| {loss} | {runs[0]['checkpoints']} | {_mean_sd([r['held'] for r in runs])} "
                          f"| {_mean_sd([r['changes'] for r in runs])} | {_mean_sd([r['visited'] for r in runs])} |")

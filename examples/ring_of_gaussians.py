@@ -102,7 +102,7 @@ def train_ring(loss, seed, steps, batch_size=BATCH, lr_g=LR_G, lr_d=LR_D, latent
 
 
 def over_training(trajectory, steps):
-    """How steady a run is over the second half of its training: from the checkpoints after step steps/2,
+    """How steady a run is over the second half of its training, from its checkpoints after step steps/2:
 
     ``held``: modes covered at a checkpoint, averaged over those checkpoints;
     ``changes``: modes gained or lost from one checkpoint to the next (the size of the symmetric

@@ -100,23 +100,51 @@ def test_mixture_coverage_refuses_bad_arguments(kwargs, error, match):
 
 
 # -- the example ------------------------------------------------------------------------------------------------
-def test_ring_example_runs_every_objective_and_writes_its_plots(tmp_path, capsys):
+def _example():
     spec = importlib.util.spec_from_file_location("example_ring_of_gaussians", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_ring_example_runs_every_objective_and_writes_its_plots(tmp_path, capsys):
+    module = _example()
     with blas_threads(1):
-        rc = module.main(["--seeds", "2", "--steps", "3", "--batch-size", "16", "--latent-dim", "8",
+        rc = module.main(["--seeds", "2", "--steps", "4", "--batch-size", "16", "--latent-dim", "8", "--every", "1",
                           "--losses", "bce", "lsgan", "lsgan-pearson", "--out", str(tmp_path)])
     assert rc == 0
     out = capsys.readouterr().out
     for loss in ("bce", "lsgan", "lsgan-pearson"):
-        assert f"| {loss} | 2 |" in out
-    for name in ("ring_bce.png", "ring_lsgan.png", "ring_lsgan_pearson.png"):
+        assert f"| {loss} | 2 |" in out      # the final scores
+        assert f"| {loss} | 2 | 0." in out   # the stability table: 2 checkpoints after step 2, mean ± sd
+    assert "modes covered every 1 steps: 0 0 0 0" in out
+    for name in ("ring_bce.png", "ring_lsgan.png", "ring_lsgan_pearson.png", "ring_dynamics.png"):
         with Image.open(tmp_path / name) as picture:
             assert picture.size[0] > 200
     # a run is reproducible from its seed, and the seed matters
     first = module.train_ring("lsgan", 0, 2, batch_size=16, latent_dim=8)[1]
     assert np.array_equal(first, module.train_ring("lsgan", 0, 2, batch_size=16, latent_dim=8)[1])
     assert not np.array_equal(first, module.train_ring("lsgan", 1, 2, batch_size=16, latent_dim=8)[1])
-    with pytest.raises(SystemExit):
-        module.main(["--seeds", "0"])
+    # the checkpoints score G on the final samples' z: the last one is the final score
+    trainer, samples = module.train_ring("bce", 0, 4, batch_size=16, latent_dim=8, every=2)
+    assert [step for step, _, _ in trainer.trajectory] == [2, 4]
+    np.testing.assert_array_equal(trainer.trajectory[-1][2], samples)
+    for argv in (["--seeds", "0"], ["--lr-d", "0"], ["--lr", "-1"], ["--every", "-1"]):
+        with pytest.raises(SystemExit):
+            module.main(argv)
+
+
+def test_over_training_tells_a_hopping_generator_from_a_steady_one():
+    """Known answers: G on one mode that moves each checkpoint, and G holding the same two modes."""
+    module = _example()
+    centres = ring_centres()
+
+    def checkpoint(step, modes):
+        samples = np.repeat(centres[modes], 2500 // len(modes), axis=0)
+        return step, mixture_coverage(samples, centres, STD), samples
+
+    hopping = [checkpoint(500 * (i + 1), [i]) for i in range(8)]    # mode i at step 500 (i + 1)
+    steady = [checkpoint(500 * (i + 1), [2, 5]) for i in range(8)]
+    assert module.over_training(hopping, 4000) == {"held": 1.0, "changes": 2.0, "visited": 4, "checkpoints": 4}
+    assert module.over_training(steady, 4000) == {"held": 2.0, "changes": 0.0, "visited": 2, "checkpoints": 4}
+    assert module.over_training(hopping[:2], 4000) is None   # no checkpoint after step 2,000

@@ -124,7 +124,7 @@ def run(args, log=print):
     out = Path(args.out or (DEFAULT_OUT + ("_l1" if args.l1_only else "")))
     resume = args.resume
     checkpoint = None
-    with RunFolder(out) as _:
+    with RunFolder(out):
         checkpoint_path = out / CHECKPOINT_NAME
         if resume or args.evaluate_only:
             checkpoint = load_checkpoint(checkpoint_path if resume in (None, True) else resume)

@@ -50,7 +50,10 @@ class Pix2PixTrainer(GANTrainer):
         dL/dG(x). With ``adversarial=False`` L_G = λ · mean |G(x) − y| and D is neither run nor
         trained (its history entries are 0).
 
-    ``l1_weight``: λ (100). ``architecture``: a JSON-able description of how G and D were built
+    ``config``: a TrainConfig for the run (batch_size, lr_g / lr_d, beta_1, epochs, seed, loss, ...);
+    its model fields (``model``, ``g_filters``, ...) are not read: G and D come built, and
+    ``numpygan sample`` / ``evaluate``, which rebuild the unconditional GANs, do not read these
+    checkpoints. ``l1_weight``: λ (100). ``architecture``: a JSON-able description of how G and D were built
     (e.g. the builders' arguments), saved with the settings so that a resumed run can rebuild them.
     """
 

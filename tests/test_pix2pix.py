@@ -233,7 +233,10 @@ def test_pix2pix_step_gradients_match_finite_differences(assert_gradient_error, 
     * G: L_G = BCE(D([x | G(x)]), 1) + λ · mean |G(x) − y|, through D (whose gradients stay zero);
       the L1-only baseline: λ · mean |G(x) − y| alone, D not run.
     """
-    G, D = (randomised(m, seed) for m, seed in zip(tiny_models(), (3, 4)))
+    # The point is chosen (seeds 7, 8) so that no derivative is below ~1e-8: there central differences
+    # agree with the analytic value only to round-off (~3e-14 absolute), which exceeds 1e-6 relative;
+    # with seeds 3, 4 one kernel element of G's tiny 2×2 bottleneck had dL/dθ = 5e-9 (max 0.015).
+    G, D = (randomised(m, seed) for m, seed in zip(tiny_models(), (7, 8)))
     config = TrainConfig(dataset="arrays", batch_size=3, quick_fid=0)
     trainer = Pix2PixTrainer(G, D, config, l1_weight=7.0, adversarial=adversarial,
                              g_optimizer=SGD(G.parameters(), lr=1.0), d_optimizer=SGD(D.parameters(), lr=1.0))

@@ -8,6 +8,7 @@
 ``coverage``           class histogram of the samples, classes covered, KL to uniform
 ``precision_recall``   k-NN precision and recall (Kynkäänniemi et al. 2019)
 ``mixture``            modes covered and high-quality share on a known 2-D mixture (ring of Gaussians)
+``ssim``               structural similarity of image pairs (Wang et al. 2004), for translations (pix2pix)
 ``evaluate``           all of them on a ``generator_fn(n, rng)``, next to real data
 ``from_checkpoint``    a trained GAN checkpoint as a ``generator_fn``
 ``cli``                ``numpygan evaluate CHECKPOINT``
@@ -26,6 +27,9 @@ from .parzen import PAPER_TABLE_MNIST, SIGMAS, ParzenResult, parzen_evaluate, pa
 from .mixture import MixtureCoverage, mixture_coverage
 from .precision_recall import PrecisionRecall, precision_recall
 
+# pix2pix
+from .ssim import ssim, ssim_map
+
 __all__ = [
     "parzen_log_likelihood", "parzen_evaluate", "select_sigma", "ParzenResult", "SIGMAS", "PAPER_TABLE_MNIST",
     "frechet_distance", "fid_from_features", "feature_statistics",
@@ -33,3 +37,4 @@ __all__ = [
     "classifier_score", "mode_coverage", "Coverage", "mixture_coverage", "MixtureCoverage", "precision_recall", "PrecisionRecall",
     "evaluate_generator", "Evaluation", "METRICS",
 ]
+__all__ += ["ssim", "ssim_map"]  # pix2pix

@@ -29,6 +29,9 @@ from .quick_fid import QuickFID
 from .run import RunResult, train
 from .trainer import HISTORY_KEYS, GANTrainer, NonFiniteLossError, TrainingInterrupted
 
+# pix2pix
+from .pix2pix import Pix2PixTrainer
+
 __all__ = [
     "GANTrainer", "ConditionalGANTrainer", "TrainConfig", "PRESETS", "preset", "preset_for", "train", "RunResult",
     "NonFiniteLossError", "TrainingInterrupted", "HISTORY_KEYS",
@@ -39,3 +42,4 @@ __all__ = [
     "image_grid", "save_image_grid", "save_loss_plot", "save_progress_gif",
     "load_training_images", "select_rows", "HOLDOUT_ROWS", "QuickFID",
 ]
+__all__ += ["Pix2PixTrainer"]  # pix2pix

@@ -16,7 +16,7 @@ from numpygan.losses import MeanAbsoluteError, SparseCategoricalCrossentropy
 from numpygan.optimizers import SGD
 from numpygan.training import TrainConfig
 from numpygan.training.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
-from numpygan.training.stargan import PART_KEYS, StarGANTrainer
+from numpygan.training.stargan import PART_KEYS, StarGANTrainer, translation_metrics
 from numpygan.translation import StarGANDiscriminator, StarGANGenerator
 from numpygan.translation.stargan import domain_maps
 
@@ -305,3 +305,58 @@ def test_a_checkpoint_with_other_stargan_settings_is_refused(tmp_path):
     other = StarGANTrainer(G, D, tiny_config(), lambda_rec=5.0)
     with pytest.raises(ValueError, match=r"StarGAN settings .*'lambda_rec': 10.0.*'lambda_rec': 5.0"):
         restore_trainer(other, load_checkpoint(path))
+
+
+# -- the metrics and the example ---------------------------------------------------------------------------------
+def test_translation_metrics_count_every_image_into_every_other_domain():
+    trainer = tiny_trainer()
+    x, y = images(6, seed=2).astype(np.float32), np.array([0, 1, 2, 0, 1, 2])
+    classes = np.array([5, 7, 9])
+    asked = []
+
+    def predict(batch):         # calls every image a sneaker
+        asked.append(len(batch))
+        return np.full(len(batch), 7)
+
+    metrics = translation_metrics(trainer, x, y, predict, classes)
+    assert metrics["pairs"] == 12 and asked == [6, 6, 6]
+    # everything is called a sneaker (domain 1): right for the 4 translations into domain 1 only
+    assert metrics["accuracy"] == pytest.approx(4 / 12) and metrics["accuracy_to/1"] == 1.0
+    assert metrics["accuracy_to/0"] == metrics["accuracy_to/2"] == 0.0
+    assert metrics["kept_source"] == pytest.approx(4 / 12) and metrics["real_accuracy"] == pytest.approx(2 / 6)
+    back = [trainer.translate(trainer.translate(x, (y + s) % 3), y) for s in (1, 2)]
+    assert metrics["reconstruction_l1"] == pytest.approx(np.mean([np.abs(b - x).mean() for b in back]), rel=1e-6)
+    with pytest.raises(ValueError, match=r"argument 'classes' expected one class per domain \(3,\)"):
+        translation_metrics(trainer, x, y, predict, [5, 7])
+
+
+def test_the_example_trains_evaluates_and_resumes(tmp_path, monkeypatch, one_blas_thread):
+    from test_examples import load_example
+    import numpygan.metrics
+
+    example = load_example("stargan_fashion")
+    rng = np.random.default_rng(0)
+
+    def load_domains(split):    # stand-in data: 60 (train) or 24 (test) random images, domains in turn
+        n = 60 if split == "train" else 24
+        return rng.uniform(-1, 1, (n, 28, 28, 1)).astype(np.float32), np.arange(n) % 3
+
+    class Classifier:
+        def predict(self, images):
+            assert images.min() >= 0 and images.max() <= 1      # the example maps G's [-1, 1] to [0, 1]
+            return np.full(len(images), 9)
+
+    monkeypatch.setattr(example, "load_domains", load_domains)
+    monkeypatch.setattr(numpygan.metrics, "load_classifier", lambda dataset: Classifier())
+    out = tmp_path / "stargan"
+    args = ["--out", str(out), "--batch-size", "4", "--max-steps", "3", "--no-progress"]
+    assert example.main(args) == 0
+    for name in ("samples.png", "translations.png", "losses.png", "checkpoint.npz", "metrics.json"):
+        assert (out / name).exists(), name
+    import json
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["step"] == 3 and metrics["accuracy_to/2"] == 1.0 and metrics["accuracy"] == pytest.approx(1 / 3)
+    with pytest.raises(SystemExit, match="already exists; continue that run with --resume"):
+        example.main(args)
+    assert example.main(args[:-3] + ["--max-steps", "5", "--no-progress", "--resume"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["step"] == 5

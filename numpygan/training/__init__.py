@@ -39,3 +39,8 @@ __all__ = [
     "image_grid", "save_image_grid", "save_loss_plot", "save_progress_gif",
     "load_training_images", "select_rows", "HOLDOUT_ROWS", "QuickFID",
 ]
+
+# StarGAN (Choi et al. 2018): many-domain image-to-image translation
+from .stargan import StarGANTrainer, translation_metrics  # noqa: E402
+
+__all__ += ["StarGANTrainer", "translation_metrics"]

@@ -219,3 +219,44 @@ class StarGANTrainer(GANTrainer):
                                  f"received {None if values is None else values.shape}")
         super().load_state_dict(state, source)
         self.parts = {key: [float(v) for v in state[f"history/{key}"]] for key in PART_KEYS}
+
+
+def translation_metrics(trainer, images, domains, predict, classes, batch_size=500):
+    """How well G translates held-out images: each image into every *other* domain, then back.
+
+    ``images`` (N, *image_shape) with their ``domains`` (N,) in [0, n_domains); ``predict``: images →
+    predicted class (a classifier that was not trained on generated images, e.g. the evaluation
+    classifier's ``predict``); ``classes[d]``: the class label of domain d in that classifier.
+
+    Returns a dict of plain floats and ints:
+        ``accuracy``            share of translations x → d classified as ``classes[d]``, over all (x, d ≠ domain(x))
+        ``accuracy_to/<d>``     the same for the translations into domain d (from the other domains)
+        ``kept_source``         share of translations still classified as the source domain's class
+        ``reconstruction_l1``   mean |x − G(G(x, d), domain(x))| over the same pairs (pixels in [-1, 1])
+        ``real_accuracy``       the classifier on the real images themselves, for scale
+        ``pairs``               the number of (x, d) pairs
+    """
+    domains = np.asarray(domains)
+    classes = np.asarray(classes)
+    n_domains = trainer.n_domains
+    if classes.shape != (n_domains,):
+        raise ValueError(f"translation_metrics: argument 'classes' expected one class per domain ({n_domains},), "
+                         f"received {classes.shape}")
+    correct, kept, l1_sum, pairs = np.zeros(n_domains), 0, 0.0, 0
+    totals = np.zeros(n_domains)
+    for shift in range(1, n_domains):               # every other domain: (c + shift) mod n
+        targets = (domains + shift) % n_domains
+        translated = trainer.translate(images, targets, batch_size)
+        back = trainer.translate(translated, domains, batch_size)
+        predicted = np.asarray(predict(translated))
+        hit = predicted == classes[targets]
+        np.add.at(correct, targets, hit)
+        np.add.at(totals, targets, 1)
+        kept += int(np.sum(predicted == classes[domains]))
+        l1_sum += float(np.abs(back.astype(np.float64) - images).mean(axis=tuple(range(1, images.ndim))).sum())
+        pairs += len(images)
+    metrics = {"accuracy": float(correct.sum() / pairs), "kept_source": kept / pairs,
+               "reconstruction_l1": l1_sum / pairs, "pairs": pairs,
+               "real_accuracy": float(np.mean(np.asarray(predict(images)) == classes[domains]))}
+    metrics.update({f"accuracy_to/{d}": float(correct[d] / totals[d]) for d in range(n_domains) if totals[d]})
+    return metrics

@@ -18,6 +18,13 @@ norm of dD/dx, whose parameter gradient needs the derivative of a backward pass
 (double backprop), which this library does not have. The objective is therefore
 a plain one from ``gan_losses`` (``config.loss``; the example uses LSGAN, as
 CycleGAN does), averaged over D_src's map of patch logits.
+
+Checkpoints are ``GANTrainer``'s (``save_checkpoint`` / ``restore_trainer``) plus
+``stargan/settings`` (n_domains, λ_cls, λ_rec, refused on resume if they differ)
+and the loss parts ``history/d_cls|g_adv|g_cls|g_rec``. The TrainConfig saved with
+them holds the optimisation and run settings; its ``model`` field knows no StarGAN
+(the example writes 'dcgan'), so ``numpygan sample`` / ``evaluate`` cannot rebuild
+one from such a checkpoint: the example (``--resume``) and this trainer do.
 """
 
 import json
@@ -54,8 +61,8 @@ class StarGANTrainer(GANTrainer):
         Three forward passes of G and two backward, instead of two and two.
 
     CE is softmax cross-entropy (one domain per image, as the paper's RaFD experiments);
-    λ_cls = 1 and λ_rec = 10 as in the paper. ``fixed_images`` (with ``fixed_domains``,
-    their own domains, only for the record) are the inputs of the per-epoch grid (``generate``).
+    λ_cls = 1 and λ_rec = 10 as in the paper. ``fixed_images`` are the inputs of the per-epoch
+    grid (``generate``); they are data, not state, and are not saved in checkpoints.
     """
 
     def __init__(self, generator, discriminator, config=None, lambda_cls=1.0, lambda_rec=10.0, fixed_images=None,

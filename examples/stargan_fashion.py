@@ -27,7 +27,8 @@ Writes ``epoch_NNN.png`` (4 test images, each row: input, then to sandal | sneak
 ``translations.png`` (12 test images, 4 from each domain, the same columns), ``losses.png``,
 ``checkpoint.npz`` (every epoch; ``--resume`` continues bit for bit) and ``metrics.json``:
 on the 3,000 test images of the three classes, each translated into both other domains,
-the target-domain accuracy (per target and overall) and the reconstruction L1.
+the target-domain accuracy (per target and overall) and the reconstruction L1; and each
+translated into its own domain, its L1 to itself and to another image of that domain.
 """
 
 import argparse
@@ -155,14 +156,15 @@ def evaluate(trainer, x_test, domains_test, log=print):
     if predict is None:
         metrics = translation_metrics(trainer, x_test, domains_test, lambda images: np.zeros(len(images), int),
                                       CLASSES)
-        metrics = {"reconstruction_l1": metrics["reconstruction_l1"], "pairs": metrics["pairs"]}
+        metrics = {key: metrics[key] for key in ("reconstruction_l1", "pairs", "identity_l1", "identity_l1_other")}
     else:
         metrics = translation_metrics(trainer, x_test, domains_test, predict, CLASSES)
         per_target = "  ".join(f"{name} {metrics[f'accuracy_to/{d}']:.3f}" for d, name in enumerate(DOMAIN_NAMES))
         log(f"target-domain accuracy {metrics['accuracy']:.3f} ({per_target}); still the source class "
             f"{metrics['kept_source']:.3f}; the classifier on the real test images: {metrics['real_accuracy']:.3f}")
     log(f"reconstruction L1 |x - G(G(x, c'), c)| {metrics['reconstruction_l1']:.4f} over {metrics['pairs']} "
-        f"translations (pixels in [-1, 1])")
+        f"translations (pixels in [-1, 1]); into its own domain an image lies at L1 {metrics['identity_l1']:.3f} "
+        f"from itself and {metrics['identity_l1_other']:.3f} from another image of that domain")
     last = {key: float(np.mean(trainer.parts[key][-100:])) for key in PART_KEYS if trainer.parts[key]}
     metrics.update(step=trainer.step, epoch=trainer.epoch, train_seconds=trainer.train_seconds,
                    loss_parts_last_100_steps=last)

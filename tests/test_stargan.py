@@ -326,6 +326,10 @@ def test_translation_metrics_count_every_image_into_every_other_domain():
     assert metrics["kept_source"] == pytest.approx(4 / 12) and metrics["real_accuracy"] == pytest.approx(2 / 6)
     back = [trainer.translate(trainer.translate(x, (y + s) % 3), y) for s in (1, 2)]
     assert metrics["reconstruction_l1"] == pytest.approx(np.mean([np.abs(b - x).mean() for b in back]), rel=1e-6)
+    same = trainer.translate(x, y)
+    assert metrics["identity_l1"] == pytest.approx(np.abs(same - x).mean(), rel=1e-6)
+    # the partners: images 0 ↔ 3, 1 ↔ 4, 2 ↔ 5 share a domain
+    assert metrics["identity_l1_other"] == pytest.approx(np.abs(same - x[[3, 4, 5, 0, 1, 2]]).mean(), rel=1e-6)
     with pytest.raises(ValueError, match=r"argument 'classes' expected one class per domain \(3,\)"):
         translation_metrics(trainer, x, y, predict, [5, 7])
 

@@ -242,6 +242,10 @@ def translation_metrics(trainer, images, domains, predict, classes, batch_size=5
         ``reconstruction_l1``   mean |x − G(G(x, d), domain(x))| over the same pairs (pixels in [-1, 1])
         ``real_accuracy``       the classifier on the real images themselves, for scale
         ``pairs``               the number of (x, d) pairs
+        ``identity_l1``         mean |G(x, domain(x)) − x|: x translated into its own domain, against itself
+        ``identity_l1_other``   mean |G(x, domain(x)) − x′|, x′ the next image of the same domain: how far
+                                the same translation is from another image; much larger than identity_l1
+                                when the translation follows its input rather than drawing a generic item
     """
     domains = np.asarray(domains)
     classes = np.asarray(classes)
@@ -266,4 +270,11 @@ def translation_metrics(trainer, images, domains, predict, classes, batch_size=5
                "reconstruction_l1": l1_sum / pairs, "pairs": pairs,
                "real_accuracy": float(np.mean(np.asarray(predict(images)) == classes[domains]))}
     metrics.update({f"accuracy_to/{d}": float(correct[d] / totals[d]) for d in range(n_domains) if totals[d]})
+    same = trainer.translate(images, domains, batch_size).astype(np.float64)
+    other = np.arange(len(images))
+    for d in range(n_domains):                      # each image's partner: the next image of its domain
+        rows = np.flatnonzero(domains == d)
+        other[rows] = np.roll(rows, -1)
+    metrics["identity_l1"] = float(np.abs(same - images).mean())
+    metrics["identity_l1_other"] = float(np.abs(same - images[other]).mean())
     return metrics

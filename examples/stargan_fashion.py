@@ -41,7 +41,7 @@ import numpy as np
 from numpygan.data import load_fashion_mnist
 from numpygan.runtime import blas_threads
 from numpygan.training import TrainConfig, save_image_grid, spawn_generators
-from numpygan.training.checkpoint import load_checkpoint, optimizer_changes, restore_trainer
+from numpygan.training.checkpoint import CheckpointError, load_checkpoint, optimizer_changes, restore_trainer
 from numpygan.training.run import CHECKPOINT_NAME, RunOutputs
 from numpygan.training.run_folder import RunFolder
 from numpygan.training.stargan import PART_KEYS, StarGANTrainer, translation_metrics
@@ -113,8 +113,11 @@ def main(argv=None, log=print):
             raise SystemExit(f"{outputs.checkpoint_path} already exists; continue that run with --resume, start "
                              f"afresh with --overwrite, or choose another --out folder")
         if args.resume:
-            checkpoint = load_checkpoint(outputs.checkpoint_path)
-            restore_trainer(trainer, checkpoint)
+            try:
+                checkpoint = load_checkpoint(outputs.checkpoint_path)
+                restore_trainer(trainer, checkpoint)
+            except (FileNotFoundError, CheckpointError) as err:
+                raise SystemExit(f"cannot resume: {err}") from None
             for key, (saved, requested) in sorted(optimizer_changes(checkpoint, config).items()):
                 log(f"resuming with {key} = {requested} (the checkpoint's run used {saved})")
             outputs.saved_step = trainer.step

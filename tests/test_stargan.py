@@ -362,5 +362,9 @@ def test_the_example_trains_evaluates_and_resumes(tmp_path, monkeypatch, one_bla
     assert metrics["step"] == 3 and metrics["accuracy_to/2"] == 1.0 and metrics["accuracy"] == pytest.approx(1 / 3)
     with pytest.raises(SystemExit, match="already exists; continue that run with --resume"):
         example.main(args)
+    with pytest.raises(SystemExit, match=r"(?s)cannot resume: .*other settings:.*batch_size: checkpoint has 4, this run has 8"):
+        example.main(["--out", str(out), "--batch-size", "8", "--no-progress", "--resume"])
+    with pytest.raises(SystemExit, match="cannot resume"):
+        example.main(["--out", str(tmp_path / "empty"), "--no-progress", "--resume"])
     assert example.main(args[:-3] + ["--max-steps", "5", "--no-progress", "--resume"]) == 0
     assert json.loads((out / "metrics.json").read_text())["step"] == 5

@@ -24,13 +24,12 @@ from .config import PRESETS, TrainConfig, preset, preset_for
 from .data import HOLDOUT_ROWS, load_training_images, select_rows
 from .gan_losses import BCEObjective, GANObjective, LSGANObjective, MinimaxObjective, get_objective
 from .latent import sample_latent
+from .pix2pix import Pix2PixTrainer
 from .plots import image_grid, save_image_grid, save_loss_plot, save_progress_gif
 from .quick_fid import QuickFID
 from .run import RunResult, train
+from .stargan import StarGANTrainer
 from .trainer import HISTORY_KEYS, GANTrainer, NonFiniteLossError, TrainingInterrupted
-
-# pix2pix
-from .pix2pix import Pix2PixTrainer
 
 __all__ = [
     "GANTrainer", "ConditionalGANTrainer", "TrainConfig", "PRESETS", "preset", "preset_for", "train", "RunResult",
@@ -41,5 +40,6 @@ __all__ = [
     "Checkpoint", "CheckpointError",
     "image_grid", "save_image_grid", "save_loss_plot", "save_progress_gif",
     "load_training_images", "select_rows", "HOLDOUT_ROWS", "QuickFID",
+    # image-to-image translation (their metrics: from training.pix2pix, .cyclegan, .stargan)
+    "Pix2PixTrainer", "StarGANTrainer",
 ]
-__all__ += ["Pix2PixTrainer"]  # pix2pix

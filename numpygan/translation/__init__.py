@@ -5,9 +5,19 @@
 
 The layers they use (``InstanceNormalization``) and the L1 loss (``MeanAbsoluteError``)
 live with the other layers and losses.
+
+CycleGAN (``numpygan.training.cyclegan``):
+
+``resnet_generator``       c7s1-k → d2k → d4k → n × ResidualBlock → u2k → uk → c7s1-C → tanh
+``ImagePool``              the history buffer of generated images D is trained on
 """
 
 from .patchgan import patchgan_discriminator
 from .residual import ResidualBlock
 
+# -- CycleGAN
+from .image_pool import ImagePool
+from .resnet_generator import resnet_generator
+
 __all__ = ["ResidualBlock", "patchgan_discriminator"]
+__all__ += ["ImagePool", "resnet_generator"]   # CycleGAN

@@ -116,8 +116,8 @@ def parse_args(argv):
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=4, help="passes over the sneakers (default: 4, 1,500 steps)")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in total")
-    parser.add_argument("--batch-size", type=int, default=16, help="images of each domain per step (default: 16)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random stream (default: 0)")
+    parser.add_argument("--batch-size", type=int, default=None, help="images of each domain per step (default: 16)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of every random stream (default: 0)")
     parser.add_argument("--classes", type=int, nargs=2, default=None, metavar=("A", "B"),
                         help="the Fashion-MNIST classes of domains A and B (default: 7 9, sneaker and ankle boot)")
     parser.add_argument("--filters", type=int, default=None, help="k of the generators (default: 16)")
@@ -132,10 +132,11 @@ def parse_args(argv):
     parser.add_argument("--no-eval", dest="evaluate", action="store_false",
                         help="skip the test-split metrics at the end")
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "threads", "filters", "n_blocks", "data_limit", "max_steps"):
+    for name in ("epochs", "batch_size", "seed", "threads", "filters", "n_blocks", "data_limit", "max_steps"):
         value = getattr(args, name)
-        if value is not None and value < (0 if name in ("epochs", "max_steps") else 1):
-            parser.error(f"--{name.replace('_', '-')}: expected a positive int, received {value}")
+        if value is not None and value < (0 if name in ("epochs", "max_steps", "seed") else 1):
+            parser.error(f"--{name.replace('_', '-')}: expected an int >= "
+                         f"{0 if name in ('epochs', 'max_steps', 'seed') else 1}, received {value}")
     return args
 
 
@@ -161,18 +162,20 @@ def _run(args, out, domains, classifier, log):
         raise FileExistsError(f"{path} already exists; continue that run with --resume, start afresh with "
                               f"--overwrite, or choose another --out folder")
     settings = dict(DEFAULTS)
-    if checkpoint is not None:   # rebuild what the checkpoint's run built
+    run = {"batch_size": 16, "seed": 0, "data_limit": None}
+    if checkpoint is not None:   # rebuild what the checkpoint's run built, and train it as that run did
         settings.update(json.loads(str(checkpoint.state[SETTINGS_KEY])))
+        run = {key: getattr(checkpoint.config, key) for key in run}
+    run.update({key: getattr(args, key) for key in run if getattr(args, key) is not None})
     typed = {"filters": args.filters, "n_blocks": args.n_blocks}
     if args.classes:
         typed.update(class_a=args.classes[0], class_b=args.classes[1])
     settings.update({key: value for key, value in typed.items() if value is not None})
     if domains is None:
-        domains = load_domains(settings["class_a"], settings["class_b"], args.data_limit)
-    config = TrainConfig(model="dcgan", dataset="fashion", loss="lsgan", batch_size=args.batch_size,
-                         epochs=args.epochs, max_steps=args.max_steps, seed=args.seed, quick_fid=0,
-                         n_samples=GRID_IMAGES, progress=args.progress, train_rows=len(domains["train_a"]),
-                         data_limit=args.data_limit)
+        domains = load_domains(settings["class_a"], settings["class_b"], run["data_limit"])
+    config = TrainConfig(model="dcgan", dataset="fashion", loss="lsgan", epochs=args.epochs, max_steps=args.max_steps,
+                         quick_fid=0, n_samples=GRID_IMAGES, progress=args.progress,
+                         train_rows=len(domains["train_a"]), **run)
     trainer = build(settings, config, domains["train_b"])
     outputs = EpochOutputs(out, domains, log)
     if checkpoint is not None:

@@ -23,14 +23,14 @@ pytestmark = pytest.mark.usefixtures("one_blas_thread")
 SHAPE = (8, 8, 1)
 
 
-def tiny_cyclegan(dtype=np.float32, pool_size=4, batch_size=3, seed=0, images_b=None, **kwargs):
+def tiny_cyclegan(dtype=np.float32, pool_size=4, batch_size=3, seed=0, images_b=None, shape=SHAPE, **kwargs):
     """Generators k = 2 with one residual block, PatchGANs C2 → C4 on 8×8 images."""
-    G = CycleGenerators(resnet_generator(SHAPE, 2, 1, seed=seed + 1, dtype=dtype),
-                        resnet_generator(SHAPE, 2, 1, seed=seed + 2, dtype=dtype))
-    D = CycleDiscriminators(patchgan_discriminator(SHAPE, (2, 4), seed=seed + 3, dtype=dtype),
-                            patchgan_discriminator(SHAPE, (2, 4), seed=seed + 4, dtype=dtype))
+    G = CycleGenerators(resnet_generator(shape, 2, 1, seed=seed + 1, dtype=dtype),
+                        resnet_generator(shape, 2, 1, seed=seed + 2, dtype=dtype))
+    D = CycleDiscriminators(patchgan_discriminator(shape, (2, 4), seed=seed + 3, dtype=dtype),
+                            patchgan_discriminator(shape, (2, 4), seed=seed + 4, dtype=dtype))
     if images_b is None:
-        images_b = np.random.default_rng(seed + 5).uniform(-1, 1, (20,) + SHAPE).astype(dtype)
+        images_b = np.random.default_rng(seed + 5).uniform(-1, 1, (20,) + shape).astype(dtype)
     config = TrainConfig(model="dcgan", dataset="arrays", loss="lsgan", batch_size=batch_size, epochs=2,
                          quick_fid=0, progress=False, seed=seed)
     return CycleGANTrainer(G, D, images_b, config, pool_size=pool_size, **kwargs)
@@ -168,24 +168,36 @@ class PassPins:
 
 def _worst_error(loss, model, prefix, grads, models, per_tensor):
     """Max relative error of ``grads`` against central differences of ``loss()`` over ``per_tensor`` elements
-    of each of ``model``'s parameters (all with None), kinks pinned at the unperturbed point."""
+    of each of ``model``'s parameters (all with None), the kinks of ``models`` pinned at the unperturbed point.
+    Returns (error, the parameter where it occurs)."""
     loss()
-    errors, rng = [], np.random.default_rng(0)
+    errors, rng = {}, np.random.default_rng(0)
     with pinned_kinks(*models):
         for name, p in model.parameters().items():
             size = p.value.size
             idx = None if per_tensor is None or size <= per_tensor else rng.choice(size, per_tensor, replace=False)
             numeric, _ = numerical_gradient(loss, p.value, indices=idx)
             analytic = grads[f"{prefix}/{name}"].reshape(-1)
-            errors.append(relative_error(analytic if idx is None else analytic[idx], numeric).max())
-    return max(errors)
+            errors[name] = relative_error(analytic if idx is None else analytic[idx], numeric).max()
+    worst = max(errors, key=errors.get)
+    return errors[worst], worst
 
 
-@pytest.mark.parametrize("per_tensor", [
-    2,
-    pytest.param(None, marks=pytest.mark.slow),
+def _assert_error(assert_gradient_error, label, error, where):
+    try:
+        assert_gradient_error(label, error)
+    except AssertionError as err:
+        raise AssertionError(f"{err} (worst at parameter {where})") from None
+
+
+@pytest.mark.parametrize("per_tensor, shape", [
+    (2, SHAPE),
+    # every element; on 12×12 images, whose 3×3 residual maps leave no kernel element with a near-zero
+    # gradient: on 8×8 (2×2 maps, InstanceNorm over 4 values) some are ~1e-4 of the rest, and the
+    # round-off of their differences, ~1e-13, is then 1e-7 .. 1e-6 of them
+    pytest.param(None, (12, 12, 1), marks=pytest.mark.slow),
 ], ids=["sampled", "every_element"])
-def test_cyclegan_step_gradients_match_finite_differences(assert_gradient_error, per_tensor):
+def test_cyclegan_step_gradients_match_finite_differences(assert_gradient_error, per_tensor, shape):
     """Both updates of a CycleGAN step as the trainer computes them, in float64, against central
     differences of the total loss each minimises:
 
@@ -195,7 +207,7 @@ def test_cyclegan_step_gradients_match_finite_differences(assert_gradient_error,
     * D's update: dL_D/dθ for both discriminators on the pooled fakes of that G update (the pool full,
       so it swaps), G's gradients zero.
     """
-    trainer = tiny_cyclegan(np.float64, pool_size=2)
+    trainer = tiny_cyclegan(np.float64, pool_size=2, shape=shape)
     G, D = trainer.generator, trainer.discriminator
     trainer.g_optimizer = SGD(G.parameters(), lr=1.0)
     trainer.d_optimizer = SGD(D.parameters(), lr=1.0)
@@ -206,24 +218,41 @@ def test_cyclegan_step_gradients_match_finite_differences(assert_gradient_error,
     lc, li = trainer.lambda_cycle, trainer.lambda_identity
     assert (lc, li) == (10.0, 5.0)
 
-    pins = PassPins()
+    pins, base = PassPins(), {}
+
+    def l1_term(key, pred, target):
+        """‖pred − target‖₁; once ``pins`` is frozen, relative to the checked point with its kinks (|u| at
+        u = 0) pinned like the ReLUs': mean(s · (pred − pred₀)), s = sign(pred₀ − target)."""
+        if not pins.frozen:
+            base[key] = (pred.copy(), np.sign(pred - target))
+            return l1(pred, target)[0]
+        pred0, side = base[key]
+        return float(np.mean(side * (pred - pred0)))
+
+    def adversarial_term(key, out):
+        """LSGAN's ℓ_G = mean (o − c)²; once frozen, relative to the checked point: mean (o − o₀)(o + o₀ − 2c)."""
+        if not pins.frozen:
+            base[key] = out.copy()
+            return objective.generator(out)[0]
+        return float(np.mean((out - base[key]) * (out + base[key] - 2 * objective.c)))
 
     def g_loss():
+        """L_G, or (frozen) L_G − L_G(checked point) computed term by term, so that outputs a perturbation
+        does not reach cancel exactly and round-off scales with the change (as in ``gradcheck``)."""
         fake_b, fake_a = pins("fake_b", G.g_ab, a), pins("fake_a", G.g_ba, b)
         rec_a, rec_b = pins("rec_a", G.g_ba, fake_b), pins("rec_b", G.g_ab, fake_a)
-        return (objective.generator(pins("d_b", D.d_b, fake_b))[0]
-                + objective.generator(pins("d_a", D.d_a, fake_a))[0]
-                + lc * (l1(rec_a, a)[0] + l1(rec_b, b)[0])
-                + li * (l1(pins("idt_b", G.g_ab, b), b)[0] + l1(pins("idt_a", G.g_ba, a), a)[0]))
+        return (adversarial_term("d_b", pins("d_b", D.d_b, fake_b)) + adversarial_term("d_a", pins("d_a", D.d_a, fake_a))
+                + lc * (l1_term("rec_a", rec_a, a) + l1_term("rec_b", rec_b, b))
+                + li * (l1_term("idt_b", pins("idt_b", G.g_ab, b), b) + l1_term("idt_a", pins("idt_a", G.g_ba, a), a)))
 
     def closest_to_a_kink(a, b):
-        """|u| has a kink at 0: how near a reconstruction or identity output comes to its target."""
+        """How near a reconstruction or identity output comes to its target (|u| has a kink at u = 0)."""
         pairs = ((a, G.g_ba.forward(G.g_ab.forward(a))), (b, G.g_ab.forward(G.g_ba.forward(b))),
                  (b, G.g_ab.forward(b)), (a, G.g_ba.forward(a)))
         return min(np.abs(x - y).min() for x, y in pairs)
 
-    for _ in range(100):   # images whose L1 terms stay clear of the kink within the differences' reach
-        a, b = rng.uniform(-1, 1, (2,) + SHAPE), rng.uniform(-1, 1, (2,) + SHAPE)
+    for _ in range(100):   # a checked point off the L1 kinks, where |u| has a derivative
+        a, b = rng.uniform(-1, 1, (2,) + shape), rng.uniform(-1, 1, (2,) + shape)
         if closest_to_a_kink(a, b) > 3e-3:
             break
     assert closest_to_a_kink(a, b) > 3e-3
@@ -231,14 +260,14 @@ def test_cyclegan_step_gradients_match_finite_differences(assert_gradient_error,
     value, grads = _step_gradients(trainer, trainer.generator_step, batch)
     assert value == pytest.approx(g_loss(), rel=1e-12)
     assert not any(v.any() for k, v in grads.items() if k.startswith("D/"))
-    g_loss()            # the unperturbed point: each pass's side of every kink, held from now on
+    g_loss()            # the unperturbed point: each pass's side of every kink (ReLU, LeakyReLU, L1), held from now on
     pins.frozen = True
-    assert_gradient_error("CycleGAN step: G update (both generators, through both D's)",
-                          _worst_error(g_loss, G, "G", grads, (), per_tensor))
+    error, where = _worst_error(g_loss, G, "G", grads, (), per_tensor)
+    _assert_error(assert_gradient_error, "CycleGAN step: G update (both generators, through both D's)", error, where)
 
     # -- D update; fill the pools first so that they swap
-    trainer.pool_a.query(rng.uniform(-1, 1, (2,) + SHAPE))   # pools of 2, full
-    trainer.pool_b.query(rng.uniform(-1, 1, (2,) + SHAPE))
+    trainer.pool_a.query(rng.uniform(-1, 1, (2,) + shape))   # pools of 2, full
+    trainer.pool_b.query(rng.uniform(-1, 1, (2,) + shape))
     pools = copy.deepcopy((trainer.pool_a, trainer.pool_b))
     fake_a, fake_b = batch["fake_a"], batch["fake_b"]
     G.zero_grad()
@@ -255,8 +284,8 @@ def test_cyclegan_step_gradients_match_finite_differences(assert_gradient_error,
     (value, _, _), grads = _step_gradients(trainer, trainer.discriminator_step, batch)
     assert value == pytest.approx(d_loss(), rel=1e-12)
     assert not any(v.any() for k, v in grads.items() if k.startswith("G/"))
-    assert_gradient_error("CycleGAN step: D update (both discriminators, pooled fakes)",
-                          _worst_error(d_loss, D, "D", grads, (G, D), per_tensor))
+    error, where = _worst_error(d_loss, D, "D", grads, (G, D), per_tensor)
+    _assert_error(assert_gradient_error, "CycleGAN step: D update (both discriminators, pooled fakes)", error, where)
 
 
 # -- training and resuming ------------------------------------------------------------------------------------------
@@ -363,7 +392,7 @@ def _load_example():
     return module
 
 
-def test_cyclegan_example_trains_resumes_and_evaluates(tmp_path):
+def test_cyclegan_example_trains_resumes_and_evaluates(tmp_path, capsys):
     example = _load_example()
     domains = _domains(140)
     classifier = Classifier(build_classifier(seed=0), "fashion")
@@ -374,10 +403,14 @@ def test_cyclegan_example_trains_resumes_and_evaluates(tmp_path):
                         log=lines.append) == 0
     assert {"checkpoint.npz", "translations.png", "metrics.json"} <= {p.name for p in out.iterdir()}
     assert example.main(common + ["--max-steps", "1"], domains=domains, log=lines.append) == 1   # no --resume
-    # resume for a full epoch (2 steps of 64); the architecture comes from the checkpoint
-    assert example.main(["--out", str(out), "--batch-size", "64", "--epochs", "1", "--resume", "--no-progress"],
+    # resume for a full epoch (2 steps of 64); the architecture and the batch size come from the checkpoint
+    assert example.main(["--out", str(out), "--epochs", "1", "--resume", "--no-progress"],
                         domains=domains, classifier=classifier, log=lines.append) == 0
     assert (out / "epoch_001.png").exists()
+    # another batch size is another run: refused, with the difference named
+    assert example.main(["--out", str(out), "--epochs", "2", "--resume", "--batch-size", "32", "--no-progress"],
+                        domains=domains, log=lines.append) == 1
+    assert "batch_size: checkpoint has 64, this run has 32" in capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["step"] == 2 and set(metrics) == {"a_to_b", "b_to_a", "step"}
     assert any("resuming at epoch 0 step 1" in line for line in lines)

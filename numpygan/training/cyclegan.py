@@ -56,13 +56,14 @@ class CycleGenerators(Model):
         self._last = None
 
     def forward(self, x, direction="a_to_b", training=False):
-        self._last = self._pick(direction)
+        self._last = self.network(direction)
         return self._last.forward(x, training=training)
 
     def backward(self, grad_out, need_input_grad=True):
         return self._last.backward(grad_out, need_input_grad=need_input_grad)
 
-    def _pick(self, direction):
+    def network(self, direction):
+        """G_AB for "a_to_b", G_BA for "b_to_a"."""
         if direction not in DIRECTIONS:
             raise ValueError(f"{self.name}: argument 'direction' expected one of {DIRECTIONS}, "
                              f"received {direction!r}")
@@ -268,7 +269,7 @@ class CycleGANTrainer(GANTrainer):
         """G_AB(images) or G_BA(images) in inference mode, ``batch_size`` at a time (the EMA weights
         with ``config.ema_decay``)."""
         generators = self.generator if self.generator_ema is None else self.generator_ema
-        g = generators._pick(direction)
+        g = generators.network(direction)
         images = images.astype(g.dtype, copy=False)
         return np.concatenate([g.forward(images[i:i + batch_size], training=False)
                                for i in range(0, len(images), batch_size)])

@@ -24,7 +24,7 @@ def resnet_generator(input_shape=(28, 28, 1), filters=16, n_blocks=3, output_cha
     The paper uses k = 64 and n = 6 (128×128) or 9 (256×256); on 28×28 images the
     residual blocks work on a 7×7 map, which a few blocks already cover (two 3×3
     convolutions per block: the receptive field grows by 4 map pixels, 16 image pixels,
-    per block). The defaults, k = 16 and n = 3 (≈ 0.17 M parameters), are chosen so that
+    per block). The defaults, k = 16 and n = 3 (270 k parameters), are chosen so that
     the two generators of a CycleGAN train in minutes per epoch on one CPU core.
 
     The convolutions followed by InstanceNorm have no bias: IN subtracts each map's mean,

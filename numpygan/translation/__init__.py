@@ -13,10 +13,12 @@ live with the other layers and losses; the trainers in ``numpygan.training``
 (``pix2pix``, ``cyclegan``, ``stargan``).
 """
 
+from .image_pool import ImagePool
 from .patchgan import patchgan_discriminator
 from .residual import ResidualBlock
+from .resnet_generator import resnet_generator
 from .stargan import StarGANDiscriminator, StarGANGenerator
 from .unet import UNetLevel, unet_generator
 
-__all__ = ["ResidualBlock", "patchgan_discriminator", "UNetLevel", "unet_generator",
+__all__ = ["ResidualBlock", "patchgan_discriminator", "UNetLevel", "unet_generator", "resnet_generator", "ImagePool",
            "StarGANGenerator", "StarGANDiscriminator"]

@@ -169,7 +169,7 @@ def run(args, log=print):
                 outputs.finish(trainer)
                 log(f"Interrupted ({interruption.reason}): saved step {trainer.step} to {outputs.last_checkpoint}\n"
                     f"Resume with: python {sys.argv[0]} --out {out} --resume")
-                return 130
+                return 130   # 128 + SIGINT
             outputs.finish(trainer)
             log(f"done: {trainer.step} steps, {1000 * trainer.train_seconds / max(trainer.step, 1):.0f} ms/step "
                 f"({trainer.train_seconds / 60:.1f} min training)")

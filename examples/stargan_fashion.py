@@ -132,7 +132,7 @@ def main(argv=None, log=print):
             outputs.finish(trainer)
             log(f"Interrupted ({interruption.reason}): saved step {trainer.step} to {outputs.last_checkpoint}\n"
                 f"Resume with: python examples/stargan_fashion.py --out {out} --resume")
-            return 1
+            return 130   # 128 + SIGINT, as the other examples and `numpygan train`
         outputs.finish(trainer)
         grid = trainer.translation_table(fixed_inputs(x_test, domains_test, 4))
         save_image_grid(grid, out / "translations.png", nrow=1 + len(CLASSES))

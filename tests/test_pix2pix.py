@@ -302,6 +302,21 @@ def test_a_checkpoint_of_other_settings_is_refused(tmp_path):
         restore_trainer(tiny_trainer(adversarial=False), load_checkpoint(path))
 
 
+def test_the_gan_loaders_refuse_a_translation_checkpoint_naming_its_example(tmp_path, capsys):
+    from numpygan.cli import main as cli
+    from numpygan.training import load_generator, load_trainer
+
+    x, y = tiny_pairs(8)
+    trainer = tiny_trainer()
+    trainer.fit(x, y=y, epochs=1)
+    path = save_checkpoint(tmp_path / "checkpoint.npz", trainer)
+    for load in (load_trainer, load_generator):
+        with pytest.raises(ValueError, match=r"is a pix2pix run, .*examples/pix2pix_fashion_edges.py --resume"):
+            load(path)
+    assert cli(["sample", str(path), "-o", str(tmp_path / "grid.png")]) != 0
+    assert "is a pix2pix run" in capsys.readouterr().err
+
+
 def test_l1_only_leaves_d_alone():
     x, y = tiny_pairs(8)
     trainer = tiny_trainer(adversarial=False)

@@ -202,12 +202,27 @@ def mismatch_message(path, differences):
     return "\n".join(lines)
 
 
+# Checkpoints of the image-to-image trainers: their models are not described by TrainConfig (they hold their
+# architecture in these entries), so only their own trainers and examples can rebuild them.
+TRANSLATION_SETTINGS = {"pix2pix/settings": ("pix2pix", "examples/pix2pix_fashion_edges.py"),
+                        "cyclegan/settings": ("CycleGAN", "examples/cyclegan_fashion.py"),
+                        "stargan/settings": ("StarGAN", "examples/stargan_fashion.py")}
+
+
+def _refuse_translation_run(checkpoint):
+    for key, (kind, example) in TRANSLATION_SETTINGS.items():
+        if key in checkpoint.state:
+            raise CheckpointError(f"checkpoint {checkpoint.path!r} is a {kind} run, not a GAN of TrainConfig's models; "
+                                  f"resume or evaluate it with the example that wrote it ({example} --resume)")
+
+
 def load_trainer(path):
     """A GANTrainer (ConditionalGANTrainer for a ``cgan-*`` run) rebuilt from a checkpoint's config,
     with its complete state restored."""
     from .conditional import trainer_for
 
     checkpoint = load_checkpoint(path)
+    _refuse_translation_run(checkpoint)
     generator, discriminator = build_gan(checkpoint.config)
     return restore_trainer(trainer_for(generator, discriminator, checkpoint.config), checkpoint)
 
@@ -224,6 +239,7 @@ def load_generator(path, average=True):
     else ``"last"``. Draw z with ``sample_latent(config, n, rng)``.
     """
     checkpoint = load_checkpoint(path)
+    _refuse_translation_run(checkpoint)
     generator = build_generator(checkpoint.config)
     prefix = "generator/"
     if average and any(key.startswith("generator_ema/") for key in checkpoint.state):

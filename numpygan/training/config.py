@@ -347,9 +347,9 @@ PRESETS["dcgan_mnist_lsgan"] = dict(PRESETS["dcgan_mnist"], loss="lsgan")
 # The conditional GAN (README "Conditional GAN"): the MLP and DCGAN runs above with G(z, y) and D(x, y)
 # (``builders.conditional_generator`` / ``conditional_discriminator``), everything else equal, so that
 # they compare with the unconditional runs; the grids hold 100 samples, each row the ten classes.
-# `python examples/cgan_mnist.py` runs cgan_mnist: 10 epochs (9,370 steps, ~65 ms each on one core with the
-# other busy: about 11 minutes, the time the unconditional MLP GAN's 15 epochs took; README).
-PRESETS["cgan_mnist"] = dict(PRESETS["mlp_mnist"], model="cgan-mlp", n_samples=100, epochs=10)
+# `python examples/cgan_mnist.py` runs cgan_mnist: 20 epochs (18,740 steps; measured 13 min 38 s wall, 42.6 ms
+# per step, on one core with the other busy: FID 6.5, label accuracy 97.0 %; at 10 epochs 19.0 and 93.1 %; README).
+PRESETS["cgan_mnist"] = dict(PRESETS["mlp_mnist"], model="cgan-mlp", n_samples=100, epochs=20)
 PRESETS["cgan_fashion"] = dict(PRESETS["mlp_fashion"], model="cgan-mlp", n_samples=100, epochs=10)
 PRESETS["cgan_dcgan_mnist"] = dict(PRESETS["dcgan_mnist"], model="cgan-dcgan", n_samples=100)
 PRESETS["cgan_dcgan_fashion"] = dict(PRESETS["cgan_dcgan_mnist"], dataset="fashion")

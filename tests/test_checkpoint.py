@@ -40,6 +40,7 @@ def assert_states_equal(a, b, ignore=("train_seconds",)):
     assert not different, f"differ: {different[:10]}"
 
 
+@pytest.mark.slow  # trains for several seconds: keeps the fast suite under a minute (CI runs -m slow)
 def test_two_epochs_equal_one_plus_resume_plus_one(tmp_path):
     """The reference MLP (Dropout in G and D) through the whole run path: files, checkpoint, resume."""
     straight_mlp_run = train(mlp_config(), tmp_path / "straight", images=images(), log=quiet)

@@ -392,6 +392,7 @@ def _load_example():
     return module
 
 
+@pytest.mark.slow  # trains for several seconds: keeps the fast suite under a minute (CI runs -m slow)
 def test_cyclegan_example_trains_resumes_and_evaluates(tmp_path, capsys):
     example = _load_example()
     domains = _domains(140)

@@ -154,6 +154,7 @@ def test_cli_usage_and_plugins(monkeypatch, capsys):
     assert "numpygan.metrics.cli is not available" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains for several seconds: keeps the fast suite under a minute (CI runs -m slow)
 def test_mlp_mnist_script_on_real_mnist(tmp_path):
     """The script as a user runs it, for two steps, if MNIST is in the cache (``numpygan data fetch mnist``)."""
     from numpygan.data import resolve_cache_dir

@@ -184,6 +184,7 @@ def test_lsgan_presets_differ_from_their_bce_runs_in_the_loss_only():
         assert trainer.objective.real_target == pytest.approx(lsgan.real_label)
 
 
+@pytest.mark.slow  # trains for several seconds: keeps the fast suite under a minute (CI runs -m slow)
 def test_cli_trains_from_an_lsgan_preset(tmp_path, monkeypatch):
     def load(config, verbose=True):
         low, high = config.value_range

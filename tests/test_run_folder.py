@@ -165,6 +165,7 @@ def test_train_argument_errors_are_one_line(flags, code, message, tmp_path, fake
     assert message in err and "Traceback" not in err and "TrainConfig." not in err
 
 
+@pytest.mark.slow  # trains for several seconds: keeps the fast suite under a minute (CI runs -m slow)
 @pytest.mark.parametrize("flags", [["--epochs", "0"], ["--max-steps", "0"]])
 def test_a_run_of_no_steps_reports_no_speed(flags, tmp_path, fake_data, capsys):
     assert train_cli(tmp_path, *flags) == 0
@@ -172,6 +173,7 @@ def test_a_run_of_no_steps_reports_no_speed(flags, tmp_path, fake_data, capsys):
     assert "done: 0 epochs, 0 steps, no training step" in out and "nan" not in out
 
 
+@pytest.mark.slow  # trains for several seconds: keeps the fast suite under a minute (CI runs -m slow)
 def test_cli_resume_with_a_lower_learning_rate(tmp_path, fake_data, capsys):
     assert train_cli(tmp_path, "--max-steps", "2", "--lr", "1e-3") == 0
     assert cli.main(["train", "--out", str(tmp_path / "run"), "--resume", "--max-steps", "3", "--lr", "1e-4",

@@ -334,6 +334,7 @@ def test_translation_metrics_count_every_image_into_every_other_domain():
         translation_metrics(trainer, x, y, predict, [5, 7])
 
 
+@pytest.mark.slow  # trains for several seconds: keeps the fast suite under a minute (CI runs -m slow)
 def test_the_example_trains_evaluates_and_resumes(tmp_path, monkeypatch, one_blas_thread):
     from test_examples import load_example
     import numpygan.metrics

@@ -220,6 +220,8 @@ def measure(name, steps=20, warmup=3, data_limit=None):
     "run_steps", "run_minutes"}`` (``data_limit``: train on the first rows only, for tests)."""
     from benchmarks.common import median_ms
 
+    if name not in EXAMPLES:
+        raise ValueError(f"measure: argument 'name' expected one of {tuple(EXAMPLES)}, received {name!r}")
     if steps < 1 or warmup < 0:
         raise ValueError(f"measure: expected steps >= 1 and warmup >= 0, received steps={steps}, warmup={warmup}")
     example = EXAMPLES[name]

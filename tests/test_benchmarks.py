@@ -151,6 +151,15 @@ def test_examples_benchmark_rejects_bad_arguments_before_any_work(argv, message,
     assert message in captured.err and captured.out == ""
 
 
+def test_examples_benchmark_measure_rejects_an_unknown_example_or_step_count():
+    from benchmarks.examples import measure
+
+    with pytest.raises(ValueError, match="argument 'name' expected one of .*received 'mlp'"):
+        measure("mlp")
+    with pytest.raises(ValueError, match="steps=0"):
+        measure("mlp_mnist", steps=0)
+
+
 def _datasets_cached():
     from numpygan.data.cache import resolve_cache_dir
 

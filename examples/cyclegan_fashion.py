@@ -52,6 +52,8 @@ CHECKPOINT = "checkpoint.npz"
 # What defines the networks and the objective: saved in the checkpoint, and a resumed run rebuilds from it.
 DEFAULTS = {"class_a": 7, "class_b": 9, "filters": 16, "n_blocks": 3, "d_filters": [32, 64],
             "lambda_cycle": 10.0, "pool_size": 50}
+# How a new run trains, unless the command line says otherwise (a resumed run: as its checkpoint says).
+RUN_DEFAULTS = {"batch_size": 16, "seed": 0, "data_limit": None}
 GRID_IMAGES = 8     # test images of each domain in the grids
 
 
@@ -80,6 +82,13 @@ def build(settings, config, images_b):
     extra = {key: settings[key] for key in ("class_a", "class_b", "filters", "n_blocks", "d_filters")}
     return CycleGANTrainer(generators, discriminators, images_b, config, lambda_cycle=settings["lambda_cycle"],
                            pool_size=settings["pool_size"], settings=extra)
+
+
+def train_config(args, run, train_rows):
+    """The TrainConfig of a run: ``run`` (``RUN_DEFAULTS``' keys), the run-length flags of ``args``,
+    and ``train_rows`` images of domain A."""
+    return TrainConfig(model="dcgan", dataset="fashion", loss="lsgan", epochs=args.epochs, max_steps=args.max_steps,
+                       quick_fid=0, n_samples=GRID_IMAGES, progress=args.progress, train_rows=train_rows, **run)
 
 
 def grid_rows(trainer, domains):
@@ -162,7 +171,7 @@ def _run(args, out, domains, classifier, log):
         raise FileExistsError(f"{path} already exists; continue that run with --resume, start afresh with "
                               f"--overwrite, or choose another --out folder")
     settings = dict(DEFAULTS)
-    run = {"batch_size": 16, "seed": 0, "data_limit": None}
+    run = dict(RUN_DEFAULTS)
     if checkpoint is not None:   # rebuild what the checkpoint's run built, and train it as that run did
         settings.update(json.loads(str(checkpoint.state[SETTINGS_KEY])))
         run = {key: getattr(checkpoint.config, key) for key in run}
@@ -173,9 +182,7 @@ def _run(args, out, domains, classifier, log):
     settings.update({key: value for key, value in typed.items() if value is not None})
     if domains is None:
         domains = load_domains(settings["class_a"], settings["class_b"], run["data_limit"])
-    config = TrainConfig(model="dcgan", dataset="fashion", loss="lsgan", epochs=args.epochs, max_steps=args.max_steps,
-                         quick_fid=0, n_samples=GRID_IMAGES, progress=args.progress,
-                         train_rows=len(domains["train_a"]), **run)
+    config = train_config(args, run, len(domains["train_a"]))
     trainer = build(settings, config, domains["train_b"])
     outputs = EpochOutputs(out, domains, log)
     if checkpoint is not None:

@@ -114,10 +114,26 @@ def load_translator(path):
     """A trainer holding the G of the checkpoint at ``path`` (for --compare)."""
     checkpoint = load_checkpoint(path)
     settings = saved_settings(checkpoint.state, f"checkpoint {path!r}")
-    G, D = build_models(settings["architecture"], checkpoint.config.seed)
-    trainer = Pix2PixTrainer(G, D, checkpoint.config, l1_weight=settings["l1_weight"],
-                             adversarial=settings["adversarial"], architecture=settings["architecture"])
+    trainer = build_trainer(checkpoint.config, settings["l1_weight"], settings["adversarial"],
+                            settings["architecture"])
     return restore_trainer(trainer, checkpoint)
+
+
+def new_run_settings(args):
+    """``(config, l1_weight, adversarial, architecture)`` of a new run from the parsed command line."""
+    config = TrainConfig(model="dcgan", dataset="fashion", batch_size=args.batch_size, lr_g=args.lr,
+                         lr_d=args.lr, beta_1=0.5, epochs=args.epochs or 1, max_steps=args.max_steps,
+                         seed=args.seed, data_limit=args.limit, quick_fid=0,
+                         progress=args.progress is not False)
+    architecture = {"filters": args.filters, "residual_blocks": args.residual_blocks, "norm": "instance",
+                    "d_filters": [64, 128]}
+    return config, args.l1_weight, not args.l1_only, architecture
+
+
+def build_trainer(config, l1_weight, adversarial, architecture):
+    """The Pix2PixTrainer of these settings, its G and D drawn from ``config.seed``."""
+    G, D = build_models(architecture, config.seed)
+    return Pix2PixTrainer(G, D, config, l1_weight=l1_weight, adversarial=adversarial, architecture=architecture)
 
 
 def run(args, log=print):
@@ -137,21 +153,13 @@ def run(args, log=print):
             if checkpoint_path.exists() and not args.overwrite:
                 raise FileExistsError(f"{checkpoint_path} already exists; continue that run with --resume, start "
                                       f"afresh with --overwrite, or choose another --out folder")
-            config = TrainConfig(model="dcgan", dataset="fashion", batch_size=args.batch_size, lr_g=args.lr,
-                                 lr_d=args.lr, beta_1=0.5, epochs=args.epochs or 1, max_steps=args.max_steps,
-                                 seed=args.seed, data_limit=args.limit, quick_fid=0,
-                                 progress=args.progress is not False)
-            l1_weight, adversarial = args.l1_weight, not args.l1_only
-            architecture = {"filters": args.filters, "residual_blocks": args.residual_blocks, "norm": "instance",
-                            "d_filters": [64, 128]}
+            config, l1_weight, adversarial, architecture = new_run_settings(args)
         edges, images, _ = load_fashion_edges("train", VALUE_RANGE, limit=config.data_limit)
         config = config.replace(train_rows=len(edges))
         test_edges, test_images, test_labels = load_fashion_edges("test", VALUE_RANGE, verbose=False)
         if args.test_limit:
             test_edges, test_images, test_labels = (a[:args.test_limit] for a in (test_edges, test_images, test_labels))
-        G, D = build_models(architecture, config.seed)
-        trainer = Pix2PixTrainer(G, D, config, l1_weight=l1_weight, adversarial=adversarial,
-                                 architecture=architecture)
+        trainer = build_trainer(config, l1_weight, adversarial, architecture)
         trainer.fixed_inputs = test_edges[:PREVIEW]
         outputs = Pix2PixOutputs(out, (test_edges[:PREVIEW], test_images[:PREVIEW]), args.checkpoint_steps, log)
         if checkpoint is not None:
@@ -189,7 +197,7 @@ def run(args, log=print):
     return 0
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(prog=f"python {Path(sys.argv[0]).as_posix()}",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--l1-only", action="store_true", help="the baseline: G trained on λ·L1 alone, no D")
@@ -215,6 +223,11 @@ def main(argv=None):
     parser.add_argument("--evaluate-only", action="store_true", help="evaluate the checkpoint in --out, no training")
     parser.add_argument("--compare", default=None, metavar="RUN",
                         help="another run's folder or checkpoint: also write comparison.png")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     threads = args.threads
     if threads is None and not os.environ.get("OPENBLAS_NUM_THREADS"):

@@ -83,11 +83,13 @@ class _Trajectory:
             self.points.append((trainer.step, mixture_coverage(samples, ring_centres(MODES, RADIUS), STD), samples))
 
 
-def train_ring(loss, seed, steps, batch_size=BATCH, lr_g=LR_G, lr_d=LR_D, latent_dim=256, every=None, fast=True):
+def train_ring(loss, seed, steps, batch_size=BATCH, lr_g=LR_G, lr_d=LR_D, latent_dim=256, every=None, fast=True,
+               callbacks=()):
     """Train one GAN on the ring for ``steps`` generator steps; return (trainer, 2,500 samples of G).
 
     With ``every``, G is also scored every ``every`` steps on the same 2,500 z as the final samples:
     ``trainer.trajectory`` is the list of ``(step, MixtureCoverage, samples)`` (empty without).
+    ``callbacks``: more trainer callbacks (``benchmarks/examples.py`` times the steps with one).
     """
     config = TrainConfig(dataset="arrays", loss=loss, seed=seed, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
                          beta_1=0.5, latent_dim=latent_dim, epochs=1, max_steps=steps, progress=False)
@@ -96,7 +98,7 @@ def train_ring(loss, seed, steps, batch_size=BATCH, lr_g=LR_G, lr_d=LR_D, latent
     data = ring_of_gaussians(steps * batch_size, MODES, RADIUS, STD, rng=np.random.default_rng([seed, 1]))
     z = np.random.default_rng([seed, 2]).standard_normal((EVAL_SAMPLES, latent_dim)).astype(np.float32)
     trajectory = _Trajectory(z, every) if every else None
-    trainer.fit(data, callbacks=[trajectory] if trajectory else ())
+    trainer.fit(data, callbacks=([trajectory] if trajectory else []) + list(callbacks))
     trainer.trajectory = trajectory.points if trajectory else []
     return trainer, trainer.generate(z).astype(np.float64)
 

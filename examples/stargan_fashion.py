@@ -72,6 +72,14 @@ def build_trainer(config, fixed_images):
     return StarGANTrainer(G, D, config, lambda_cls=1.0, lambda_rec=10.0, fixed_images=fixed_images)
 
 
+def train_config(args, train_rows):
+    """The TrainConfig of a run from the parsed command line, on ``train_rows`` training images."""
+    return TrainConfig(model="dcgan", dataset="fashion", loss="lsgan", batch_size=args.batch_size, lr_g=args.lr,
+                       lr_d=args.lr, beta_1=0.5, beta_2=0.999, d_dropout=0.0, epochs=args.epochs,
+                       max_steps=args.max_steps, seed=args.seed, quick_fid=0, progress=args.progress,
+                       data_limit=args.data_limit, train_rows=train_rows)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=2, help="passes over the 18,000 footwear images (default: 2)")
@@ -100,10 +108,7 @@ def main(argv=None, log=print):
         x_test, domains_test = load_domains("test")
         if args.eval_limit is not None:
             x_test, domains_test = x_test[:args.eval_limit], domains_test[:args.eval_limit]
-        config = TrainConfig(model="dcgan", dataset="fashion", loss="lsgan", batch_size=args.batch_size,
-                             lr_g=args.lr, lr_d=args.lr, beta_1=0.5, beta_2=0.999, d_dropout=0.0,
-                             epochs=args.epochs, max_steps=args.max_steps, seed=args.seed, quick_fid=0,
-                             progress=args.progress, data_limit=args.data_limit, train_rows=len(x))
+        config = train_config(args, len(x))
         # the per-epoch grid: 1 + 3 test images (one of each domain and a second sneaker), so that
         # its square layout has one input and its three translations per row
         trainer = build_trainer(config, np.concatenate([fixed_inputs(x_test, domains_test, 1),

@@ -95,3 +95,86 @@ def test_blas_report_without_threadpoolctl_says_how_to_see_the_kernel(monkeypatc
 
     monkeypatch.setattr(common, "blas_kernels", lambda: None)
     assert "pip install threadpoolctl" in common.blas_report()[0]
+
+
+# -- benchmarks/examples.py ------------------------------------------------------------------------------------
+def test_examples_benchmark_times_a_real_fit_step_and_scales_it_to_the_epoch_and_the_run(monkeypatch):
+    """One cheap example (the MLP GAN of examples/mlp_mnist.py) on 200 stand-in images: 1 + 2 steps of its fit."""
+    import math
+
+    import numpy as np
+
+    from benchmarks.examples import format_header, format_row, measure
+    from numpygan.training import data as training_data
+
+    asked = []
+
+    def load(config, verbose=True):
+        asked.append((config.dataset, config.data_limit))
+        x = np.random.default_rng(0).uniform(-1, 1, (200, 28, 28, 1)).astype(np.float32)
+        return training_data.select_rows(x, config)
+
+    monkeypatch.setattr(training_data, "load_training_images", load)
+    row = measure("mlp_mnist", steps=2, warmup=1, data_limit=200)
+    assert asked == [("mnist", 200)]
+    # the preset's batch and epochs; 200 images give 3 steps of 64 per epoch
+    assert (row["batch"], row["steps_per_epoch"], row["epochs"], row["run_steps"]) == (64, 3, 15, 45)
+    for key in ("ms", "cpu_ms", "s_per_epoch", "run_minutes"):
+        assert math.isfinite(row[key]) and row[key] > 0, key
+    assert row["s_per_epoch"] == pytest.approx(row["ms"] * 3 / 1e3)
+    assert row["run_minutes"] == pytest.approx(row["ms"] * 45 / 6e4)
+    line = format_row(dict(row, threads=1))
+    assert line.startswith("python examples/mlp_mnist.py ") and line.endswith(" min")
+    assert len(line) <= len(format_header()) + 4
+
+
+def test_examples_benchmark_builds_each_preset_example_from_the_preset_its_script_trains(monkeypatch):
+    """PRESET_OF must follow the scripts: each one's main() hands that preset to example_main."""
+    from benchmarks.examples import PRESET_OF, load_example
+
+    for name, preset_name in PRESET_OF.items():
+        module = load_example(name)
+        handed = []
+        monkeypatch.setattr(module, "example_main", lambda preset, *args: handed.append(preset) or 0)
+        assert module.main([]) == 0 and handed == [preset_name], name
+
+
+@pytest.mark.parametrize("argv, message", [(["--only", "mlp_mnist", "nonsense"], "invalid choice: 'nonsense'"),
+                                           (["--threads", "0"], "--threads"), (["--steps", "0"], "--steps"),
+                                           (["--warmup", "-1"], "--warmup")])
+def test_examples_benchmark_rejects_bad_arguments_before_any_work(argv, message, capsys):
+    from benchmarks.examples import main
+
+    with pytest.raises(SystemExit):
+        main(argv)
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_examples_benchmark_measure_rejects_an_unknown_example_or_step_count():
+    from benchmarks.examples import measure
+
+    with pytest.raises(ValueError, match="argument 'name' expected one of .*received 'mlp'"):
+        measure("mlp")
+    with pytest.raises(ValueError, match="steps=0"):
+        measure("mlp_mnist", steps=0)
+
+
+def _datasets_cached():
+    from numpygan.data.cache import resolve_cache_dir
+
+    return all((resolve_cache_dir() / name).exists() for name in ("mnist.npz", "fashion-mnist.npz"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _datasets_cached(), reason="needs MNIST and Fashion-MNIST in the cache")
+@pytest.mark.parametrize("name", ["dcgan_keras", "cgan_fashion", "pix2pix_l1", "cyclegan", "stargan", "ring"])
+def test_examples_benchmark_builds_every_kind_of_example_on_the_cached_data(name):
+    import math
+
+    from benchmarks.examples import measure
+    from numpygan.runtime import blas_threads
+
+    with blas_threads(1):
+        row = measure(name, steps=1, warmup=0, data_limit=256)
+    assert math.isfinite(row["ms"]) and row["ms"] > 0 and row["run_steps"] >= row["steps_per_epoch"] > 0

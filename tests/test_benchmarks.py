@@ -106,6 +106,7 @@ def test_examples_benchmark_times_a_real_fit_step_and_scales_it_to_the_epoch_and
 
     from benchmarks.examples import format_header, format_row, measure
     from numpygan.training import data as training_data
+    from numpygan.training.config import preset
 
     asked = []
 
@@ -117,12 +118,15 @@ def test_examples_benchmark_times_a_real_fit_step_and_scales_it_to_the_epoch_and
     monkeypatch.setattr(training_data, "load_training_images", load)
     row = measure("mlp_mnist", steps=2, warmup=1, data_limit=200)
     assert asked == [("mnist", 200)]
-    # the preset's batch and epochs; 200 images give 3 steps of 64 per epoch
-    assert (row["batch"], row["steps_per_epoch"], row["epochs"], row["run_steps"]) == (64, 3, 15, 45)
+    # the preset's batch and epochs; 200 images give 200 // batch steps per epoch
+    config = preset("mlp_mnist")
+    per_epoch = 200 // config.batch_size
+    assert (row["batch"], row["steps_per_epoch"], row["epochs"], row["run_steps"]) == (
+        config.batch_size, per_epoch, config.epochs, per_epoch * config.epochs)
     for key in ("ms", "cpu_ms", "s_per_epoch", "run_minutes"):
         assert math.isfinite(row[key]) and row[key] > 0, key
-    assert row["s_per_epoch"] == pytest.approx(row["ms"] * 3 / 1e3)
-    assert row["run_minutes"] == pytest.approx(row["ms"] * 45 / 6e4)
+    assert row["s_per_epoch"] == pytest.approx(row["ms"] * per_epoch / 1e3)
+    assert row["run_minutes"] == pytest.approx(row["ms"] * per_epoch * config.epochs / 6e4)
     line = format_row(dict(row, threads=1))
     assert line.startswith("python examples/mlp_mnist.py ") and line.endswith(" min")
     assert len(line) <= len(format_header()) + 4

@@ -12,7 +12,7 @@ import numpy as np
 from .layers import Concatenate, Conv2D, Conv2DTranspose, Dense, Embedding, Flatten, LeakyReLU, ReLU
 from .initializers import glorot_uniform
 from .model import Model
-from .models import IMAGE_SHAPE, dcgan_discriminator, dcgan_generator, layers_for, mlp_generator
+from .models import IMAGE_SHAPE, dcgan_discriminator, dcgan_generator, layers_for, mlp_discriminator, mlp_generator
 from .sequential import Sequential
 
 
@@ -195,6 +195,15 @@ def conditional_dcgan_generator(latent_dim=100, n_classes=10, embed_dim=50, rng=
     body = dcgan_generator(latent_dim + embed_dim, rng=rng, dtype=dtype, **dcgan)
     return ConditionalGenerator(latent_dim, n_classes, embed_dim, rng=rng, dtype=dtype, body=body,
                                 embeddings_initializer=embeddings_initializer)
+
+
+def conditional_mlp_discriminator(n_classes=10, rng=None, seed=None, dtype=np.float32, **mlp):
+    """D(x, label): ``ProjectionDiscriminator`` on the MLP critic's last hidden layer
+    (``models.mlp_discriminator(output="features", **mlp)``, (N, 256)): the label picks a direction in
+    D's top features instead of entering beside the 784 pixels (``ConditionalDiscriminator``)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
+    features = mlp_discriminator(output="features", rng=rng, dtype=dtype, **mlp)
+    return ProjectionDiscriminator(features, n_classes, rng=rng, dtype=dtype)
 
 
 def conditional_dcgan_discriminator(n_classes=10, rng=None, seed=None, dtype=np.float32, **dcgan):

@@ -114,14 +114,18 @@ def mlp_generator(latent_dim=100, output_activation="tanh", dropout=0.0, hidden=
 
 def mlp_discriminator(dropout=0.3, hidden=(1024, 512, 256), output="logit", image_shape=IMAGE_SHAPE,
                       rng=None, seed=None, dtype=np.float32, fast=None):
-    """(N, 28, 28, 1) → Flatten → Dense 1024 → 512 → 256 → 1, LeakyReLU(0.2), Dropout(0.3) after each."""
+    """(N, 28, 28, 1) → Flatten → Dense 1024 → 512 → 256 → 1, LeakyReLU(0.2), Dropout(0.3) after each.
+
+    ``output="features"`` ends at the last hidden layer, (N, hidden[-1]), for a head of one's own
+    (``composed.ProjectionDiscriminator``)."""
     nn = layers_for(fast)
     layers = [nn.Flatten()]
     for units in hidden:
         layers += [nn.Dense(units), nn.LeakyReLU(0.2)]
         if dropout:
             layers.append(nn.Dropout(dropout))
-    layers += [nn.Dense(1)] + _d_output(nn, output)
+    if output != "features":
+        layers += [nn.Dense(1)] + _d_output(nn, output)
     return Sequential(layers, image_shape, rng=rng, seed=seed, dtype=dtype, name="mlp_discriminator")
 
 
@@ -189,4 +193,5 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
 # Hand-written models with several inputs or skip connections (numpygan.model.Model), for the
 # conditional GAN and pix2pix chapters; at the end, since they reuse the builders above.
 from .composed import (ConditionalDiscriminator, ConditionalGenerator, ProjectionDiscriminator,  # noqa: E402
-                       UNetBlock, conditional_dcgan_discriminator, conditional_dcgan_generator)
+                       UNetBlock, conditional_dcgan_discriminator, conditional_dcgan_generator,
+                       conditional_mlp_discriminator)

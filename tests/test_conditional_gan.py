@@ -15,7 +15,7 @@ from numpygan.metrics import evaluate as evaluate_module
 from numpygan.metrics.classifier import Classifier, build_classifier
 from numpygan.metrics.conditional import evaluate_conditional
 from numpygan.models import (ConditionalDiscriminator, ConditionalGenerator, conditional_dcgan_discriminator,
-                             conditional_dcgan_generator)
+                             conditional_dcgan_generator, conditional_mlp_discriminator)
 from numpygan.gradcheck import numerical_gradient, pinned_kinks
 from numpygan.optimizers import SGD
 from numpygan.training import ConditionalGANTrainer, TrainConfig, build_gan, load_checkpoint, \
@@ -36,6 +36,15 @@ def mlp_form():
                              dropout=0.25, seed=1, dtype=np.float64)
     D = ConditionalDiscriminator(n_classes=CLASSES, embed_dim=2, hidden=(6, 4), dropout=0.25, image_shape=(2, 2, 1),
                                  seed=2, dtype=np.float64)
+    return G, D
+
+
+def mlp_projection_form():
+    """The MLP form with ``d_conditioning="projection"``: the same G; D's features x → 6 → 4 (Dropout) under a
+    projection head, logit = ψ(h) + ⟨E[y], h⟩."""
+    G, _ = mlp_form()
+    D = conditional_mlp_discriminator(n_classes=CLASSES, hidden=(6, 4), dropout=0.25, image_shape=(2, 2, 1), seed=2,
+                                      dtype=np.float64)
     return G, D
 
 
@@ -154,6 +163,10 @@ def test_mlp_form_step_gradients(assert_gradient_error):
     check_conditional_step(*mlp_form(), assert_gradient_error, "MLP form")
 
 
+def test_mlp_form_with_a_projection_discriminator_step_gradients(assert_gradient_error):
+    check_conditional_step(*mlp_projection_form(), assert_gradient_error, "MLP form, projection D")
+
+
 def test_dcgan_form_step_gradients(assert_gradient_error):
     """One channel, 10 elements of each tensor (the first, the last, 8 at random); every element: slow."""
     check_conditional_step(*dcgan_form(), assert_gradient_error, "DCGAN form", max_per_tensor=10)
@@ -165,9 +178,11 @@ def test_dcgan_form_step_gradients_every_element(assert_gradient_error):
 
 
 def test_the_builders_make_both_forms():
-    for name, g_kind, d_kind in (("cgan_mnist", "ConditionalGenerator", "ConditionalDiscriminator"),
-                                 ("cgan_dcgan_mnist", "ConditionalGenerator", "ProjectionDiscriminator")):
-        config = preset(name)
+    for name, changes, g_kind, d_kind in (
+            ("cgan_mnist", dict(d_conditioning="concat"), "ConditionalGenerator", "ConditionalDiscriminator"),
+            ("cgan_mnist", dict(d_conditioning="projection"), "ConditionalGenerator", "ProjectionDiscriminator"),
+            ("cgan_dcgan_mnist", {}, "ConditionalGenerator", "ProjectionDiscriminator")):
+        config = preset(name, **changes)
         G, D = build_gan(config)
         assert (type(G).__name__, type(D).__name__) == (g_kind, d_kind)
         assert config.conditional and G.input_shape == [(100,), ()] and D.input_shape == [(28, 28, 1), ()]
@@ -178,6 +193,17 @@ def test_the_builders_make_both_forms():
         TrainConfig(model="mlp", n_classes=5)
     with pytest.raises(ValueError, match="TrainConfig.model"):
         TrainConfig(model="cgan")
+    with pytest.raises(ValueError, match=r"TrainConfig.d_conditioning: only the conditional models .* expected "
+                                         r"None with model 'mlp', received 'projection'"):
+        TrainConfig(model="mlp", d_conditioning="projection")
+    with pytest.raises(ValueError, match=r"TrainConfig.d_conditioning: expected one of \('projection',\) or None "
+                                         r"with model 'cgan-dcgan', received 'concat'"):
+        TrainConfig(model="cgan-dcgan", d_conditioning="concat")
+    with pytest.raises(ValueError, match=r"expected one of \('concat', 'projection'\) or None .* received 'dot'"):
+        TrainConfig(model="cgan-mlp", d_conditioning="dot")
+    assert TrainConfig(model="cgan-mlp").discriminator_conditioning == "concat"
+    assert TrainConfig(model="cgan-dcgan").discriminator_conditioning == "projection"
+    assert TrainConfig(model="mlp").discriminator_conditioning is None
 
 
 # -- labels that are refused ----------------------------------------------------------------------------------

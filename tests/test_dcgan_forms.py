@@ -165,6 +165,8 @@ def test_cli_selects_forms_and_variants(tmp_path, stand_in_data, capsys):
     (["--model", "dcgan", "--form", "wide"], "argument --form: invalid choice"),
     (["--model", "dcgan", "--form", "paper", "--no-d-batchnorm"], r"\(d_batchnorm\): form 'paper' requires None"),
     (["--model", "dcgan", "--output-activation", "relu"], "argument --output-activation: invalid choice"),
+    (["--model", "mlp", "--d-conditioning", "projection"], r"\(d_conditioning\): only the conditional models"),
+    (["--model", "cgan-dcgan", "--d-conditioning", "concat"], r"\(d_conditioning\): expected one of \('projection',\)"),
 ])
 def test_cli_refuses_unknown_combinations(argv, match, tmp_path, stand_in_data, capsys):
     assert cli.main(["train", *argv, "--out", str(tmp_path)]) == 2

@@ -208,6 +208,7 @@ def test_cgan_example_and_the_conditional_train_command(tmp_path, fake_data, mon
                                             "--out", str(out), "--no-progress"]) == 0
     config = load_checkpoint(out / "checkpoint.npz").config
     assert (config.model, config.dataset, config.n_classes, config.n_samples) == ("cgan-mlp", "mnist", 10, 100)
+    assert config.discriminator_conditioning == "projection"
     assert cli.main(["sample", str(out / "checkpoint.npz"), "--class-grid", "-o", str(tmp_path / "g.png")]) == 0
     assert "100 class grid" in capsys.readouterr().out
     assert cli.main(["train", "--model", "cgan-dcgan", "--dataset", "fashion", "--max-steps", "1", "--data-limit",

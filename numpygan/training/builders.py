@@ -70,7 +70,10 @@ def conditional_generator(config, rng):
 
 
 def conditional_discriminator(config, rng):
-    """D(x, y) of a ``cgan-*`` config: the MLP critic's hidden sizes, or the DCGAN critic under a projection."""
+    """D(x, y) of a ``cgan-*`` config: the MLP critic's hidden sizes with the label concatenated to the image
+    or under a projection head (``config.discriminator_conditioning``), or the DCGAN critic under a projection."""
+    if config.architecture == "mlp" and config.discriminator_conditioning == "projection":
+        return models.conditional_mlp_discriminator(config.n_classes, rng=rng, dropout=config.d_dropout)
     if config.architecture == "mlp":
         return models.ConditionalDiscriminator(config.n_classes, LABEL_EMBEDDING, hidden=(1024, 512, 256),
                                                dropout=config.d_dropout, embeddings_initializer=label_embeddings,

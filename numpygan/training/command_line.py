@@ -14,7 +14,8 @@ from pathlib import Path
 from ..models import use_reference_layers
 from ..runtime import blas_threads, keep_freed_memory
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import FORMS, LATENT_DISTRIBUTIONS, LOSSES, MODELS, OUTPUT_ACTIVATIONS, preset, preset_for
+from .config import (D_CONDITIONINGS, FORMS, LATENT_DISTRIBUTIONS, LOSSES, MODELS, OUTPUT_ACTIVATIONS, preset,
+                     preset_for)
 from .run import CHECKPOINT_NAME, RunSetupError, train
 from .run_folder import RunFolderError
 from .trainer import NonFiniteLossError
@@ -55,6 +56,9 @@ FLAGS = (
     ("checkpoint_every", "--checkpoint-every", int, "write checkpoint.npz every N epochs (0: only at the end)"),
     ("keep_checkpoints", "--keep-checkpoints", bool, "also keep checkpoint_epoch_NNN.npz for every epoch"),
     ("n_samples", "--n-samples", int, "images in the fixed-noise sample grid"),
+    ("d_conditioning", "--d-conditioning", D_CONDITIONINGS["mlp"],
+     "conditional GAN: the label enters D concatenated to the image (concat, the MLP form's default) or "
+     "through a projection head on D's top features (projection; the DCGAN form's only choice)"),
     ("quick_fid", "--quick-fid", int,
      "samples of the quick classifier FID after every epoch, if the classifier is cached (0: off)"),
 )

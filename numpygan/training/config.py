@@ -21,6 +21,8 @@ FORMS = {
     "paper": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
 }
 FORM_INITIALIZERS = {"keras": "glorot_uniform", "paper": "normal"}
+# How a conditional D takes the label, per architecture; the first is the default (README "Conditional GAN").
+D_CONDITIONINGS = {"mlp": ("concat", "projection"), "dcgan": ("projection",)}
 # The quick FID needs more samples than the evaluation classifier has features (metrics.classifier.FEATURE_DIM).
 QUICK_FID_MIN_SAMPLES = 128
 
@@ -98,6 +100,9 @@ class TrainConfig:
     Conditional models
         ``n_classes``: labels are ints in [0, n_classes) (10 for MNIST and Fashion-MNIST);
         only the ``cgan-*`` models take it.
+        ``d_conditioning``: how D takes the label: ``"concat"`` (its embedding beside the
+        flattened image, the MLP form's default) or ``"projection"`` (a projection head on D's
+        top features, Miyato & Koyama 2018; the DCGAN form's only choice). None: the form's default.
     """
 
     model: str = "mlp"
@@ -134,6 +139,7 @@ class TrainConfig:
     progress: bool = True
     quick_fid: int = 2000
     n_classes: int = 10
+    d_conditioning: Optional[str] = None
 
     def __post_init__(self):
         self.validate()
@@ -161,6 +167,14 @@ class TrainConfig:
         if not self.conditional and self.n_classes != 10:
             raise ValueError(f"TrainConfig.n_classes: only the conditional models (cgan-*) take labels; expected "
                              f"10 with model {self.model!r}, received {self.n_classes}")
+        if self.d_conditioning is not None:
+            if not self.conditional:
+                raise ValueError(f"TrainConfig.d_conditioning: only the conditional models (cgan-*) take labels; "
+                                 f"expected None with model {self.model!r}, received {self.d_conditioning!r}")
+            if self.d_conditioning not in D_CONDITIONINGS[self.architecture]:
+                raise ValueError(f"TrainConfig.d_conditioning: expected one of "
+                                 f"{D_CONDITIONINGS[self.architecture]} or None with model {self.model!r}, "
+                                 f"received {self.d_conditioning!r}")
         if 0 < self.quick_fid <= QUICK_FID_MIN_SAMPLES:
             raise ValueError(f"TrainConfig.quick_fid: expected 0 (off) or more samples than the classifier's "
                              f"{QUICK_FID_MIN_SAMPLES} features, received {self.quick_fid}")
@@ -225,6 +239,14 @@ class TrainConfig:
     def architecture(self):
         """``"mlp"`` or ``"dcgan"``: the model without its ``cgan-`` prefix."""
         return self.model[len(CONDITIONAL_PREFIX):] if self.conditional else self.model
+
+    @property
+    def discriminator_conditioning(self):
+        """How a conditional D takes the label: ``d_conditioning``, or the form's default (the first of
+        ``D_CONDITIONINGS``); None for an unconditional model."""
+        if not self.conditional:
+            return None
+        return self.d_conditioning or D_CONDITIONINGS[self.architecture][0]
 
     @property
     def real_label(self):
@@ -354,10 +376,13 @@ PRESETS["dcgan_mnist_lsgan"] = dict(PRESETS["dcgan_mnist"], loss="lsgan")
 # The conditional GAN (README "Conditional GAN"): the MLP and DCGAN runs above with G(z, y) and D(x, y)
 # (``builders.conditional_generator`` / ``conditional_discriminator``), everything else equal, so that
 # they compare with the unconditional runs; the grids hold 100 samples, each row the ten classes.
-# `python examples/cgan_mnist.py` runs cgan_mnist: 20 epochs (18,740 steps; measured 13 min 38 s wall, 42.6 ms
-# per step, on one core with the other busy: FID 6.5, label accuracy 97.0 %; at 10 epochs 19.0 and 93.1 %; README).
-PRESETS["cgan_mnist"] = dict(PRESETS["mlp_mnist_tutorial"], model="cgan-mlp", n_samples=100, epochs=20)
-PRESETS["cgan_fashion"] = dict(PRESETS["mlp_fashion"], model="cgan-mlp", n_samples=100, epochs=10)
+# `python examples/cgan_mnist.py` runs cgan_mnist: the tutorial settings, D conditioned by a projection head,
+# 30 epochs (28,110 steps; measured 14 min 31 s wall, 30.1 ms per step, one thread, kernel SkylakeX, the other
+# core busy: FID 3.5, label accuracy 98.1 %; with the label concatenated in D, 20 epochs gave 6.5 and 97.0 %; README).
+PRESETS["cgan_mnist"] = dict(PRESETS["mlp_mnist_tutorial"], model="cgan-mlp", d_conditioning="projection",
+                             n_samples=100, epochs=30)
+PRESETS["cgan_fashion"] = dict(PRESETS["mlp_fashion"], model="cgan-mlp", d_conditioning="projection", n_samples=100,
+                               epochs=10)
 PRESETS["cgan_dcgan_mnist"] = dict(PRESETS["dcgan_mnist"], model="cgan-dcgan", n_samples=100)
 PRESETS["cgan_dcgan_fashion"] = dict(PRESETS["cgan_dcgan_mnist"], dataset="fashion")
 

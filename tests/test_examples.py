@@ -162,12 +162,12 @@ def test_mlp_mnist_script_on_real_mnist(tmp_path):
     if not (resolve_cache_dir() / "mnist.npz").exists():
         pytest.skip("MNIST is not cached; run `numpygan data fetch mnist`")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, str(EXAMPLES / "mlp_mnist.py"), "--max-steps", "2", "--data-limit", "256",
+    done = subprocess.run([sys.executable, str(EXAMPLES / "mlp_mnist.py"), "--max-steps", "2", "--data-limit", "512",
                            "--out", str(tmp_path), "--no-progress"], capture_output=True, text=True, env=env,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "done: 0 epochs, 2 steps" in done.stdout
-    assert load_checkpoint(tmp_path / "checkpoint.npz").config.train_rows == 256
+    assert load_checkpoint(tmp_path / "checkpoint.npz").config.train_rows == 512
     assert (tmp_path / "samples.png").exists()
 
 

@@ -190,6 +190,57 @@ def dcgan_generator(latent_dim=100, output_activation="sigmoid", batchnorm=False
     return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="dcgan_generator")
 
 
+
+def _halvable(filters, builder):
+    if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 2:
+        raise ValueError(f"{builder}: argument 'filters' expected an integer >= 2 (the next layer has half), "
+                         f"received {filters!r}")
+    return int(filters)
+
+
+def radford_generator(latent_dim=100, rng=None, seed=None, dtype=np.float32, filters=64, fast=None):
+    """The DCGAN paper's generator pattern (Radford et al. 2015, Fig. 1), scaled to 28×28:
+
+    Dense(f·7·7) → BatchNorm → ReLU → Reshape(7, 7, f)
+    → Conv2DTranspose(f/2, 4×4, s2, same) → BatchNorm → ReLU          (N, 14, 14, f/2)
+    → Conv2DTranspose(1, 4×4, s2, same) → tanh                        (N, 28, 28, 1)
+
+    Only transposed convolutions upsample, the channels halve as the map doubles, ReLU
+    inside and tanh out, weights from N(0, 0.02²); the layers BatchNorm follows have no
+    bias (its mean subtraction cancels one). Unlike ``dcgan_generator`` (the Keras
+    tutorial's layers) there is no 7×7 convolution at 28×28 and no second transposed
+    convolution at full width, which is most of that generator's cost. ``filters``: f.
+    """
+    nn = layers_for(fast)
+    f = _halvable(filters, "radford_generator")
+    layers = [nn.Dense(f * 7 * 7, kernel_initializer="normal", use_bias=False), nn.BatchNormalization(), nn.ReLU(),
+              nn.Reshape((7, 7, f)),
+              nn.Conv2DTranspose(f // 2, 4, 2, "same", kernel_initializer="normal", use_bias=False),
+              nn.BatchNormalization(), nn.ReLU(),
+              nn.Conv2DTranspose(1, 4, 2, "same", kernel_initializer="normal"), nn.Tanh()]
+    return Sequential(layers, (latent_dim,), rng=rng, seed=seed, dtype=dtype, name="radford_generator")
+
+
+def radford_discriminator(output="logit", rng=None, seed=None, dtype=np.float32, filters=64, fast=None):
+    """The DCGAN paper's discriminator pattern, the mirror of ``radford_generator``:
+
+    Conv2D(f/2, 4×4, s2, same) → LeakyReLU(0.2)                        (N, 14, 14, f/2)
+    → Conv2D(f, 4×4, s2, same) → BatchNorm → LeakyReLU(0.2)            (N, 7, 7, f)
+    → Flatten → Dense(1)                                               (N, 1) logits
+
+    Strided convolutions downsample, the channels double as the map halves, no BatchNorm
+    on the first layer (the paper's choice: it normalises the images themselves), no Dropout,
+    weights from N(0, 0.02²). ``filters``: f. ``output="features"`` ends at the Flatten.
+    """
+    nn = layers_for(fast)
+    f = _halvable(filters, "radford_discriminator")
+    layers = [nn.Conv2D(f // 2, 4, 2, "same", kernel_initializer="normal"), nn.LeakyReLU(0.2),
+              nn.Conv2D(f, 4, 2, "same", kernel_initializer="normal", use_bias=False), nn.BatchNormalization(),
+              nn.LeakyReLU(0.2), nn.Flatten()]
+    if output != "features":
+        layers += [nn.Dense(1)] + _d_output(nn, output)
+    return Sequential(layers, IMAGE_SHAPE, rng=rng, seed=seed, dtype=dtype, name="radford_discriminator")
+
 # Hand-written models with several inputs or skip connections (numpygan.model.Model), for the
 # conditional GAN and pix2pix chapters; at the end, since they reuse the builders above.
 from .composed import (ConditionalDiscriminator, ConditionalGenerator, ProjectionDiscriminator,  # noqa: E402

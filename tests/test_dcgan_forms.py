@@ -73,6 +73,25 @@ def test_the_two_forms_build_their_architectures():
     assert np.abs(keras_kernel).max() <= np.sqrt(6 / 4096)
 
 
+def test_radford_form_builds_the_papers_layer_pattern():
+    G, D = build_gan(preset("dcgan_mnist", form="radford", g_filters=32, d_filters=16))
+    assert [type(l).__name__ for l in G.layers] == ["Dense", "BatchNormalization", "ReLU", "Reshape",
+                                                    "Conv2DTranspose", "BatchNormalization", "ReLU",
+                                                    "Conv2DTranspose", "Tanh"]
+    assert next(l for l in G.layers if isinstance(l, Dense)).units == 32 * 7 * 7
+    assert [l.filters for l in G.layers if isinstance(l, Conv2DTranspose)] == [16, 1]
+    assert [(l.filters, l.kernel_size) for l in D.layers if isinstance(l, Conv2D)] == [(8, (4, 4)), (16, (4, 4))]
+    assert sum(isinstance(l, BatchNormalization) for l in D.layers) == 1
+    assert not any(isinstance(l, Dropout) for l in D.layers)
+    assert G.forward(np.zeros((2, 100), np.float32)).shape == (2, 28, 28, 1)
+    assert D.forward(images(2)).shape == (2, 1)
+    for model in (G, D):  # the layers BatchNorm follows have no bias; weights N(0, 0.02²)
+        for layer in model.layers:
+            if isinstance(layer, (Dense, Conv2D, Conv2DTranspose)) and layer.kernel.value.size > 1000:
+                assert layer.kernel.value.std() == pytest.approx(0.02, rel=0.1)
+    assert [l.use_bias for l in G.layers if isinstance(l, (Dense, Conv2DTranspose))] == [False, False, True]
+
+
 def test_batchnorm_in_g_only():
     G, D = build_gan(preset("dcgan_paper", form=None, d_batchnorm=False))
     assert sum(isinstance(l, BatchNormalization) for l in G.layers) == 3
@@ -103,7 +122,12 @@ def test_default_dcgan_presets_and_form_presets():
     ({"output_activation": "tanh"}, "TrainConfig.output_activation: form 'keras' requires 'sigmoid'"),
     ({"form": "paper"}, "TrainConfig.batchnorm: form 'paper' requires True"),
     ({"form": "paper", "batchnorm": True, "output_activation": "tanh"}, r"d_dropout\)?: form 'paper' requires 0.0"),
-    ({"form": "dropout"}, r"TrainConfig.form: expected one of \('keras', 'paper'\)"),
+    ({"form": "dropout"}, r"TrainConfig.form: expected one of \('keras', 'paper', 'radford'\)"),
+    ({"form": "radford", "batchnorm": True, "output_activation": "tanh", "d_dropout": 0.0, "g_filters": 1},
+     "TrainConfig.g_filters: form 'radford' halves the width; expected at least 2, received 1"),
+    ({"model": "cgan-dcgan", "form": "radford", "batchnorm": True, "output_activation": "tanh", "d_dropout": 0.0},
+     r"TrainConfig.form: the conditional DCGAN is built on the Keras tutorial's layers; expected one of "
+     r"\('keras', 'paper'\) or None with model 'cgan-dcgan', received 'radford'"),
     ({"g_filters": 0}, "g_filters: expected an int >= 1"),
     ({"d_batchnorm": True}, "d_batchnorm: form 'keras' requires None"),
     ({"d_batchnorm": 1}, "d_batchnorm: expected None or a bool"),
@@ -151,18 +175,25 @@ def test_cli_selects_forms_and_variants(tmp_path, stand_in_data, capsys):
     config = load_checkpoint(out / "checkpoint.npz").config
     assert (config.form, config.batchnorm, config.output_activation, config.d_dropout) == (None, True, "sigmoid", 0.2)
     assert config.d_batchnorm is False
-    assert stand_in_data == ["mnist", "fashion", "mnist"]
+    out = tmp_path / "radford"
+    assert cli.main(["train", "--model", "dcgan", "--form", "radford", "--g-filters", "8", "--d-filters", "4",
+                     "--out", str(out), *COMMON]) == 0
+    config = load_checkpoint(out / "checkpoint.npz").config
+    assert (config.form, config.g_filters, config.d_filters) == ("radford", 8, 4)
+    assert stand_in_data == ["mnist", "fashion", "mnist", "mnist"]
     assert "quick FID: skipped, no cached mnist classifier" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, match", [
     (["--model", "dcgan", "--form", "keras", "--batchnorm"], r"batchnorm\)?: form 'keras' requires False"),
     (["--model", "dcgan", "--form", "paper", "--output-activation", "sigmoid"], "form 'paper' requires 'tanh'"),
-    (["--model", "dcgan", "--d-dropout", "0.3"], r"d_dropout\)?: form 'paper' requires 0.0"),
+    (["--model", "dcgan", "--d-dropout", "0.3"], r"d_dropout\)?: form 'radford' requires 0.0"),
     (["--model", "mlp", "--form", "paper"], "--form: .*names a DCGAN form"),
     (["--model", "mlp", "--form", "none", "--batchnorm"], r"batchnorm\)?: only the DCGAN builders"),
     (["--model", "mlp", "--g-filters", "64"], r"\(g_filters\): only the DCGAN"),
     (["--model", "dcgan", "--form", "wide"], "argument --form: invalid choice"),
+    (["--model", "dcgan", "--form", "radford", "--g-filters", "1"], r"\(g_filters\): form 'radford' halves"),
+    (["--model", "cgan-dcgan", "--form", "radford"], r"--form: .*the conditional DCGAN is built on the Keras"),
     (["--model", "dcgan", "--form", "paper", "--no-d-batchnorm"], r"\(d_batchnorm\): form 'paper' requires None"),
     (["--model", "dcgan", "--output-activation", "relu"], "argument --output-activation: invalid choice"),
     (["--model", "mlp", "--d-conditioning", "projection"], r"\(d_conditioning\): only the conditional models"),

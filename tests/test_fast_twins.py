@@ -246,6 +246,8 @@ BUILDERS = {
     "mlp_discriminator": lambda **kw: models.mlp_discriminator(hidden=(16, 8), output="sigmoid", **kw),
     "dcgan_generator": lambda **kw: models.dcgan_generator(**kw),
     "dcgan_discriminator": lambda **kw: models.dcgan_discriminator(**kw),
+    "radford_generator": lambda **kw: models.radford_generator(filters=16, **kw),
+    "radford_discriminator": lambda **kw: models.radford_discriminator(filters=16, **kw),
 }
 
 

@@ -14,13 +14,18 @@ LATENT_DISTRIBUTIONS = ("normal", "uniform")
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 # Named DCGAN forms: the settings each one fixes, and its weight initialiser.
 #   keras: the Keras tutorial (Glorot-uniform weights, no BatchNorm, sigmoid G on [0, 1] data, Dropout in D)
-#   paper: Radford et al. 2015 (N(0, 0.02²) weights, BatchNorm in G and in D except its first layer, tanh G on
-#          [-1, 1] data, no Dropout)
+#   paper: the Keras tutorial's layers with Radford et al. 2015's settings (N(0, 0.02²) weights, BatchNorm in G
+#          and in D except its first layer, tanh G on [-1, 1] data, no Dropout)
+#   radford: those settings on the paper's own layer pattern (``models.radford_generator`` /
+#          ``radford_discriminator``: transposed convolutions only, ReLU in G, widths halving per upsampling)
 FORMS = {
     "keras": {"batchnorm": False, "d_batchnorm": None, "output_activation": "sigmoid"},
     "paper": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
+    "radford": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
 }
-FORM_INITIALIZERS = {"keras": "glorot_uniform", "paper": "normal"}
+FORM_INITIALIZERS = {"keras": "glorot_uniform", "paper": "normal", "radford": "normal"}
+# Forms whose layers differ from the Keras tutorial's (their own builders), and so have no conditional twin yet.
+OWN_LAYER_FORMS = ("radford",)
 # How a conditional D takes the label, per architecture; the first is the default (README "Conditional GAN").
 D_CONDITIONINGS = {"mlp": ("concat", "projection"), "dcgan": ("projection",)}
 # The quick FID needs more samples than the evaluation classifier has features (metrics.classifier.FEATURE_DIM).
@@ -53,12 +58,14 @@ class TrainConfig:
         same batch mean and variance on both: this two-convolution D, with only a
         LeakyReLU between that BatchNorm and its Dense output, then tells a fake batch
         from a real one by little more than spatial layout (measured: D(x) ≈ D(G(z)) ≈ 0.5).
-        ``form``: a named DCGAN form, ``"keras"`` or ``"paper"`` (``FORMS``): it fixes
-        the settings that define it (a contradicting one is an error) and the weight
+        ``form``: a named DCGAN form, ``"keras"``, ``"paper"`` or ``"radford"`` (``FORMS``):
+        it fixes the settings that define it (a contradicting one is an error) and the weight
         initialiser; None (checkpoints from before forms existed): initialiser by
-        ``batchnorm``, N(0, 0.02²) with it, Glorot-uniform without.
+        ``batchnorm``, N(0, 0.02²) with it, Glorot-uniform without. ``"radford"`` also
+        swaps the layers (``models.radford_generator`` / ``radford_discriminator``).
         ``g_filters`` / ``d_filters``: DCGAN channel widths (G's 7×7 map and transposed
-        convolutions; D's two convolutions); 128 / 64 in the tutorial.
+        convolutions; D's two convolutions); 128 / 64 in the tutorial. In the radford form,
+        the widest layer of each (G's 7×7 map, D's last convolution); the next has half.
         ``latent_dim``, ``latent_distribution``: z ~ N(0, I) (``"normal"``) or U(−1, 1) (``"uniform"``).
 
     Objective
@@ -222,12 +229,21 @@ class TrainConfig:
         if self.architecture != "dcgan":
             raise ValueError(f"TrainConfig.form: the forms are DCGAN forms; expected None with model "
                              f"{self.model!r}, received {self.form!r}")
+        if self.conditional and self.form in OWN_LAYER_FORMS:
+            raise ValueError(f"TrainConfig.form: the conditional DCGAN is built on the Keras tutorial's layers; "
+                             f"expected one of {tuple(f for f in FORMS if f not in OWN_LAYER_FORMS)} or None with "
+                             f"model {self.model!r}, received {self.form!r}")
         for name, required in FORMS[self.form].items():
             if getattr(self, name) != required:
                 other = [f for f in FORMS if f != self.form and FORMS[f].get(name) == getattr(self, name)]
                 hint = f"use form {other[0]!r}, or " if other else ""
                 raise ValueError(f"TrainConfig.{name}: form {self.form!r} requires {required!r}, received "
                                  f"{getattr(self, name)!r} ({hint}leave {name} at the form's value)")
+        if self.form == "radford":
+            for name in ("g_filters", "d_filters"):
+                if getattr(self, name) < 2:  # the layer next to the widest has half its channels
+                    raise ValueError(f"TrainConfig.{name}: form 'radford' halves the width; expected at least 2, "
+                                     f"received {getattr(self, name)}")
 
     # -- derived quantities -----------------------------------------------------
     @property
@@ -364,10 +380,14 @@ PRESETS = {
 # and gave G little signal). 4 epochs (3,748 steps, 0.46 s each on one thread with the other core busy: 29 minutes).
 # Adam 4e-4 for both (2e-4 before 2026-12-01): at equal steps the quick FID after epochs 1–4 fell from
 # 95.3, 78.6, 70.0, 67.8 to 80.3, 70.7, 61.7, 58.2 (FID 67.5 → 58.4; README).
-PRESETS["dcgan_mnist"] = dict(PRESETS["dcgan_paper"], g_filters=64, d_filters=128, lr_g=4e-4, lr_d=4e-4, epochs=4)
+# That default until 2026-12-01 (README's rows for it; the conditional DCGAN is built on it):
+PRESETS["dcgan_paper_light"] = dict(PRESETS["dcgan_paper"], g_filters=64, d_filters=128, lr_g=4e-4, lr_d=4e-4,
+                                    epochs=4)
+PRESETS["dcgan_mnist"] = dict(PRESETS["dcgan_paper"], form="radford", g_filters=64, d_filters=64, lr_g=1.6e-3,
+                              lr_d=1.6e-3, epochs=8)
 PRESETS["dcgan_fashion"] = dict(PRESETS["dcgan_mnist"], dataset="fashion")
 # `--form NAME` starts from this preset.
-FORM_PRESETS = {"keras": "dcgan_keras", "paper": "dcgan_paper"}
+FORM_PRESETS = {"keras": "dcgan_keras", "paper": "dcgan_paper", "radford": "dcgan_mnist"}
 # The same runs (the MLP at its tutorial settings, where README's comparison was made) with the
 # least-squares objective (Mao et al. 2017, 0-1 coding a = 0, b = c = 1) in place of BCE and everything else equal, so that the two compare one change at a time. D keeps its
 # raw Dense(1) output (LSGAN regresses it onto the targets) and its preset's one-sided smoothing (the
@@ -385,7 +405,7 @@ PRESETS["cgan_mnist"] = dict(PRESETS["mlp_mnist_tutorial"], model="cgan-mlp", d_
                              n_samples=100, epochs=30)
 PRESETS["cgan_fashion"] = dict(PRESETS["mlp_fashion"], model="cgan-mlp", d_conditioning="projection", n_samples=100,
                                epochs=10)
-PRESETS["cgan_dcgan_mnist"] = dict(PRESETS["dcgan_mnist"], model="cgan-dcgan", n_samples=100)
+PRESETS["cgan_dcgan_mnist"] = dict(PRESETS["dcgan_paper_light"], model="cgan-dcgan", n_samples=100)
 PRESETS["cgan_dcgan_fashion"] = dict(PRESETS["cgan_dcgan_mnist"], dataset="fashion")
 
 

@@ -42,7 +42,8 @@ FLAGS = (
      "DCGAN form, starting from its preset: keras (tutorial: Dropout D, sigmoid G, [0,1] data), paper "
      "(the tutorial's layers with Radford et al.'s settings: BatchNorm, tanh G, [-1,1] data, N(0, 0.02^2) "
      "weights, no Dropout), radford (those settings on the paper's own layers: transposed convolutions only, "
-     "ReLU in G, widths halving), or none (the default DCGAN's settings, each free to change)"),
+     "ReLU in G, widths halving), or none (the default DCGAN's settings on the tutorial's layers, each free "
+     "to change)"),
     ("batchnorm", "--batchnorm", bool, "DCGAN: BatchNormalization in G and in D except its first layer (the paper's)"),
     ("output_activation", "--output-activation", OUTPUT_ACTIVATIONS,
      "G's last layer: tanh (data scaled to [-1, 1]) or sigmoid (data in [0, 1])"),

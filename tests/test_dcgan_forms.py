@@ -1,9 +1,9 @@
-"""DCGAN forms (keras / paper), their flags and presets, the quick FID after each epoch, the default DCGAN learns."""
+"""DCGAN forms (keras / paper / radford / infogan), their flags and presets, the quick FID after each epoch, the default DCGAN learns."""
 
 import numpy as np
 import pytest
 
-from numpygan import cli
+from numpygan import cli, models
 from numpygan.io import CHECKSUMS_KEY
 from numpygan.layers import BatchNormalization, Conv2D, Conv2DTranspose, Dense, Dropout
 from numpygan.metrics import build_classifier, feature_statistics, frechet_distance
@@ -74,7 +74,7 @@ def test_the_two_forms_build_their_architectures():
 
 
 def test_radford_form_builds_the_papers_layer_pattern():
-    G, D = build_gan(preset("dcgan_mnist", form="radford", g_filters=32, d_filters=16))
+    G, D = build_gan(preset("dcgan_radford", g_filters=32, d_filters=16))
     assert [type(l).__name__ for l in G.layers] == ["Dense", "BatchNormalization", "ReLU", "Reshape",
                                                     "Conv2DTranspose", "BatchNormalization", "ReLU",
                                                     "Conv2DTranspose", "Tanh"]
@@ -90,6 +90,31 @@ def test_radford_form_builds_the_papers_layer_pattern():
             if isinstance(layer, (Dense, Conv2D, Conv2DTranspose)) and layer.kernel.value.size > 1000:
                 assert layer.kernel.value.std() == pytest.approx(0.02, rel=0.1)
     assert [l.use_bias for l in G.layers if isinstance(l, (Dense, Conv2DTranspose))] == [False, False, True]
+
+
+def test_infogan_form_puts_a_hidden_dense_layer_in_front_of_g_and_behind_d():
+    G, D = build_gan(preset("dcgan_mnist", g_filters=32, d_filters=16))
+    assert preset("dcgan_mnist").form == "infogan"
+    assert [type(l).__name__ for l in G.layers] == ["Dense", "BatchNormalization", "ReLU", "Dense",
+                                                    "BatchNormalization", "ReLU", "Reshape", "Conv2DTranspose",
+                                                    "BatchNormalization", "ReLU", "Conv2DTranspose", "Tanh"]
+    assert [l.units for l in G.layers if isinstance(l, Dense)] == [1024, 32 * 7 * 7]
+    assert [l.filters for l in G.layers if isinstance(l, Conv2DTranspose)] == [16, 1]
+    assert [type(l).__name__ for l in D.layers] == ["Conv2D", "LeakyReLU", "Conv2D", "BatchNormalization",
+                                                    "LeakyReLU", "Flatten", "Dense", "BatchNormalization",
+                                                    "LeakyReLU", "Dense"]
+    assert [(l.filters, l.kernel_size) for l in D.layers if isinstance(l, Conv2D)] == [(8, (4, 4)), (16, (4, 4))]
+    assert [l.units for l in D.layers if isinstance(l, Dense)] == [1024, 1]
+    assert G.forward(np.zeros((2, 100), np.float32)).shape == (2, 28, 28, 1)
+    assert D.forward(images(2)).shape == (2, 1)
+    # the layers BatchNorm follows have no bias
+    assert [l.use_bias for l in G.layers if isinstance(l, (Dense, Conv2DTranspose))] == [False, False, False, True]
+    assert [l.use_bias for l in D.layers if isinstance(l, (Dense, Conv2D))] == [True, False, False, True]
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="infogan_generator: argument 'hidden' expected an integer >= 1"):
+            models.infogan_generator(hidden=bad)
+        with pytest.raises(ValueError, match="infogan_discriminator: argument 'hidden' expected an integer >= 1"):
+            models.infogan_discriminator(hidden=bad)
 
 
 def test_batchnorm_in_g_only():
@@ -122,12 +147,14 @@ def test_default_dcgan_presets_and_form_presets():
     ({"output_activation": "tanh"}, "TrainConfig.output_activation: form 'keras' requires 'sigmoid'"),
     ({"form": "paper"}, "TrainConfig.batchnorm: form 'paper' requires True"),
     ({"form": "paper", "batchnorm": True, "output_activation": "tanh"}, r"d_dropout\)?: form 'paper' requires 0.0"),
-    ({"form": "dropout"}, r"TrainConfig.form: expected one of \('keras', 'paper', 'radford'\)"),
+    ({"form": "dropout"}, r"TrainConfig.form: expected one of \('keras', 'paper', 'radford', 'infogan'\)"),
     ({"form": "radford", "batchnorm": True, "output_activation": "tanh", "d_dropout": 0.0, "g_filters": 1},
      "TrainConfig.g_filters: form 'radford' halves the width; expected at least 2, received 1"),
     ({"model": "cgan-dcgan", "form": "radford", "batchnorm": True, "output_activation": "tanh", "d_dropout": 0.0},
      r"TrainConfig.form: the conditional DCGAN is built on the Keras tutorial's layers; expected one of "
      r"\('keras', 'paper'\) or None with model 'cgan-dcgan', received 'radford'"),
+    ({"form": "infogan", "batchnorm": True, "output_activation": "tanh", "d_dropout": 0.0, "d_filters": 1},
+     "TrainConfig.d_filters: form 'infogan' halves the width; expected at least 2, received 1"),
     ({"g_filters": 0}, "g_filters: expected an int >= 1"),
     ({"d_batchnorm": True}, "d_batchnorm: form 'keras' requires None"),
     ({"d_batchnorm": 1}, "d_batchnorm: expected None or a bool"),
@@ -180,6 +207,8 @@ def test_cli_selects_forms_and_variants(tmp_path, stand_in_data, capsys):
                      "--out", str(out), *COMMON]) == 0
     config = load_checkpoint(out / "checkpoint.npz").config
     assert (config.form, config.g_filters, config.d_filters) == ("radford", 8, 4)
+    assert config == preset("dcgan_radford", g_filters=8, d_filters=4, max_steps=1, data_limit=32, batch_size=8,
+                            progress=False, n_samples=4, train_rows=32)
     assert stand_in_data == ["mnist", "fashion", "mnist", "mnist"]
     assert "quick FID: skipped, no cached mnist classifier" in capsys.readouterr().out
 
@@ -187,13 +216,14 @@ def test_cli_selects_forms_and_variants(tmp_path, stand_in_data, capsys):
 @pytest.mark.parametrize("argv, match", [
     (["--model", "dcgan", "--form", "keras", "--batchnorm"], r"batchnorm\)?: form 'keras' requires False"),
     (["--model", "dcgan", "--form", "paper", "--output-activation", "sigmoid"], "form 'paper' requires 'tanh'"),
-    (["--model", "dcgan", "--d-dropout", "0.3"], r"d_dropout\)?: form 'radford' requires 0.0"),
+    (["--model", "dcgan", "--d-dropout", "0.3"], r"d_dropout\)?: form 'infogan' requires 0.0"),
     (["--model", "mlp", "--form", "paper"], "--form: .*names a DCGAN form"),
     (["--model", "mlp", "--form", "none", "--batchnorm"], r"batchnorm\)?: only the DCGAN builders"),
     (["--model", "mlp", "--g-filters", "64"], r"\(g_filters\): only the DCGAN"),
     (["--model", "dcgan", "--form", "wide"], "argument --form: invalid choice"),
     (["--model", "dcgan", "--form", "radford", "--g-filters", "1"], r"\(g_filters\): form 'radford' halves"),
     (["--model", "cgan-dcgan", "--form", "radford"], r"--form: .*the conditional DCGAN is built on the Keras"),
+    (["--model", "cgan-dcgan", "--form", "infogan"], r"--form: .*the conditional DCGAN is built on the Keras"),
     (["--model", "dcgan", "--form", "paper", "--no-d-batchnorm"], r"\(d_batchnorm\): form 'paper' requires None"),
     (["--model", "dcgan", "--output-activation", "relu"], "argument --output-activation: invalid choice"),
     (["--model", "mlp", "--d-conditioning", "projection"], r"\(d_conditioning\): only the conditional models"),

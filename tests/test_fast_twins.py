@@ -248,6 +248,8 @@ BUILDERS = {
     "dcgan_discriminator": lambda **kw: models.dcgan_discriminator(**kw),
     "radford_generator": lambda **kw: models.radford_generator(filters=16, **kw),
     "radford_discriminator": lambda **kw: models.radford_discriminator(filters=16, **kw),
+    "infogan_generator": lambda **kw: models.infogan_generator(filters=16, hidden=24, **kw),
+    "infogan_discriminator": lambda **kw: models.infogan_discriminator(filters=16, hidden=24, **kw),
 }
 
 

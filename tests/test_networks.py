@@ -1,7 +1,7 @@
 """Whole reference networks, end to end, against numerical derivatives (float64, 1e-6).
 
 The MLP and DCGAN generators and discriminators from ``numpygan.models``, with
-and without BatchNorm, and the DCGAN paper's layer pattern (``radford_*``), are checked against the input and every parameter
+and without BatchNorm, the DCGAN paper's layer pattern (``radford_*``) and InfoGAN's (``infogan_*``), are checked against the input and every parameter
 tensor (a random sample of elements of each: the tensors are large). Then one
 full generator step of a GAN: L = BCE-with-logits(D(G(z)), 1) differentiated
 into G's weights through a frozen D, against finite differences of L itself.
@@ -25,6 +25,8 @@ NETWORKS = {
     "dcgan_generator_batchnorm": lambda: models.dcgan_generator(batchnorm=True, output_activation="tanh", seed=1),
     "radford_generator": lambda: models.radford_generator(filters=16, seed=1),
     "radford_discriminator": lambda: models.radford_discriminator(filters=16, seed=1),
+    "infogan_generator": lambda: models.infogan_generator(filters=16, hidden=24, seed=1),
+    "infogan_discriminator": lambda: models.infogan_discriminator(filters=16, hidden=24, seed=1),
 }
 SLOW = {"dcgan_generator", "dcgan_generator_batchnorm"}
 
@@ -71,10 +73,12 @@ GAN_PAIRS = {
                         lambda: models.dcgan_discriminator(batchnorm=True, seed=3), 10),
     "radford": (lambda: models.radford_generator(filters=16, seed=2),
                 lambda: models.radford_discriminator(filters=16, seed=3), 10),
+    "infogan": (lambda: models.infogan_generator(filters=16, hidden=24, seed=2),
+                lambda: models.infogan_discriminator(filters=16, hidden=24, seed=3), 10),
 }
 
 
-@pytest.mark.parametrize("pair", [p if p in ("mlp", "radford") else pytest.param(p, marks=pytest.mark.slow) for p in GAN_PAIRS])
+@pytest.mark.parametrize("pair", [p if p in ("mlp", "radford", "infogan") else pytest.param(p, marks=pytest.mark.slow) for p in GAN_PAIRS])
 def test_generator_step_through_frozen_discriminator(assert_gradient_error, pair):
     """dL/dθ_G of L = BCE-with-logits(D(G(z)), 1): backprop through D with D.trainable = False
     against central differences of L; D's gradients stay exactly zero."""

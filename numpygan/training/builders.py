@@ -27,6 +27,8 @@ def build_generator(config, rng=None):
         return models.mlp_generator(config.latent_dim, config.output_activation, dropout=config.g_dropout, rng=rng)
     if config.form == "radford":
         return models.radford_generator(config.latent_dim, rng=rng, filters=config.g_filters)
+    if config.form == "infogan":
+        return models.infogan_generator(config.latent_dim, rng=rng, filters=config.g_filters)
     return models.dcgan_generator(config.latent_dim, config.output_activation, batchnorm=config.batchnorm, rng=rng,
                                   filters=config.g_filters, kernel_initializer=config.kernel_initializer)
 
@@ -40,6 +42,8 @@ def build_discriminator(config, rng=None):
         return models.mlp_discriminator(dropout=config.d_dropout, rng=rng)
     if config.form == "radford":
         return models.radford_discriminator(rng=rng, filters=config.d_filters)
+    if config.form == "infogan":
+        return models.infogan_discriminator(rng=rng, filters=config.d_filters)
     return models.dcgan_discriminator(batchnorm=config.discriminator_batchnorm, dropout=config.d_dropout, rng=rng,
                                       filters=config.d_filters, kernel_initializer=config.kernel_initializer)
 

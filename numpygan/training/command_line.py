@@ -42,15 +42,16 @@ FLAGS = (
      "DCGAN form, starting from its preset: keras (tutorial: Dropout D, sigmoid G, [0,1] data), paper "
      "(the tutorial's layers with Radford et al.'s settings: BatchNorm, tanh G, [-1,1] data, N(0, 0.02^2) "
      "weights, no Dropout), radford (those settings on the paper's own layers: transposed convolutions only, "
-     "ReLU in G, widths halving), or none (the default DCGAN's settings on the tutorial's layers, each free "
-     "to change)"),
+     "ReLU in G, widths halving), infogan (the radford layers with a 1024-unit Dense layer at the start of G "
+     "and before D's output, as InfoGAN's MNIST networks; the default), or none (the default DCGAN's "
+     "settings on the tutorial's layers, each free to change)"),
     ("batchnorm", "--batchnorm", bool, "DCGAN: BatchNormalization in G and in D except its first layer (the paper's)"),
     ("output_activation", "--output-activation", OUTPUT_ACTIVATIONS,
      "G's last layer: tanh (data scaled to [-1, 1]) or sigmoid (data in [0, 1])"),
     ("g_filters", "--g-filters", int, "DCGAN generator channels (7x7 map and transposed convolutions; "
-                                       "radford: the 7x7 map, half of it at 14x14)"),
-    ("d_filters", "--d-filters", int, "DCGAN discriminator channels (both convolutions; radford: the last, "
-                                       "half of it in the first)"),
+                                       "radford, infogan: the 7x7 map, half of it at 14x14)"),
+    ("d_filters", "--d-filters", int, "DCGAN discriminator channels (both convolutions; radford, infogan: the "
+                                       "last, half of it in the first)"),
     ("g_dropout", "--g-dropout", float, "dropout rate in the MLP generator"),
     ("d_dropout", "--d-dropout", float, "dropout rate in the discriminator"),
     ("holdout_validation", "--holdout-validation", bool,

@@ -75,8 +75,14 @@ class ConditionalGANTrainer(GANTrainer):
         z = self.fixed_noise if z is None else z
         labels = np.arange(len(z)) % self.n_classes if labels is None else \
             check_labels(labels, self.n_classes, "ConditionalGANTrainer.generate: argument 'labels'")
-        generator = self.generator if self.generator_ema is None else self.generator_ema
+        generator = self.inference_generator()
         return generator.forward(z.astype(generator.dtype, copy=False), labels, training=False)
+
+    def ema_statistics_batches(self):
+        """As ``GANTrainer.ema_statistics_batches``, with labels cycling through the classes."""
+        labels = np.arange(self.config.batch_size) % self.n_classes
+        for (z,) in super().ema_statistics_batches():
+            yield z, labels
 
 
 def check_labels(labels, n_classes, what="labels"):

@@ -18,14 +18,17 @@ OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 #          and in D except its first layer, tanh G on [-1, 1] data, no Dropout)
 #   radford: those settings on the paper's own layer pattern (``models.radford_generator`` /
 #          ``radford_discriminator``: transposed convolutions only, ReLU in G, widths halving per upsampling)
+#   infogan: the radford layers with a fully connected hidden layer of 1,024 units in G (before the 7×7 map)
+#          and in D (before the logit), InfoGAN's MNIST networks (``models.infogan_generator`` / ``..._discriminator``)
 FORMS = {
     "keras": {"batchnorm": False, "d_batchnorm": None, "output_activation": "sigmoid"},
     "paper": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
     "radford": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
+    "infogan": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
 }
-FORM_INITIALIZERS = {"keras": "glorot_uniform", "paper": "normal", "radford": "normal"}
+FORM_INITIALIZERS = {"keras": "glorot_uniform", "paper": "normal", "radford": "normal", "infogan": "normal"}
 # Forms whose layers differ from the Keras tutorial's (their own builders), and so have no conditional twin yet.
-OWN_LAYER_FORMS = ("radford",)
+OWN_LAYER_FORMS = ("radford", "infogan")
 # How a conditional D takes the label, per architecture; the first is the default (README "Conditional GAN").
 D_CONDITIONINGS = {"mlp": ("concat", "projection"), "dcgan": ("projection",)}
 # The quick FID needs more samples than the evaluation classifier has features (metrics.classifier.FEATURE_DIM).
@@ -58,14 +61,15 @@ class TrainConfig:
         same batch mean and variance on both: this two-convolution D, with only a
         LeakyReLU between that BatchNorm and its Dense output, then tells a fake batch
         from a real one by little more than spatial layout (measured: D(x) ≈ D(G(z)) ≈ 0.5).
-        ``form``: a named DCGAN form, ``"keras"``, ``"paper"`` or ``"radford"`` (``FORMS``):
+        ``form``: a named DCGAN form, ``"keras"``, ``"paper"``, ``"radford"`` or ``"infogan"`` (``FORMS``):
         it fixes the settings that define it (a contradicting one is an error) and the weight
         initialiser; None (checkpoints from before forms existed): initialiser by
-        ``batchnorm``, N(0, 0.02²) with it, Glorot-uniform without. ``"radford"`` also
-        swaps the layers (``models.radford_generator`` / ``radford_discriminator``).
+        ``batchnorm``, N(0, 0.02²) with it, Glorot-uniform without. ``"radford"`` and
+        ``"infogan"`` also swap the layers (``models.radford_generator`` / ``radford_discriminator``,
+        ``models.infogan_generator`` / ``infogan_discriminator``).
         ``g_filters`` / ``d_filters``: DCGAN channel widths (G's 7×7 map and transposed
-        convolutions; D's two convolutions); 128 / 64 in the tutorial. In the radford form,
-        the widest layer of each (G's 7×7 map, D's last convolution); the next has half.
+        convolutions; D's two convolutions); 128 / 64 in the tutorial. In the radford and infogan
+        forms, the widest layer of each (G's 7×7 map, D's last convolution); the next has half.
         ``latent_dim``, ``latent_distribution``: z ~ N(0, I) (``"normal"``) or U(−1, 1) (``"uniform"``).
 
     Objective
@@ -239,11 +243,11 @@ class TrainConfig:
                 hint = f"use form {other[0]!r}, or " if other else ""
                 raise ValueError(f"TrainConfig.{name}: form {self.form!r} requires {required!r}, received "
                                  f"{getattr(self, name)!r} ({hint}leave {name} at the form's value)")
-        if self.form == "radford":
+        if self.form in OWN_LAYER_FORMS:
             for name in ("g_filters", "d_filters"):
                 if getattr(self, name) < 2:  # the layer next to the widest has half its channels
-                    raise ValueError(f"TrainConfig.{name}: form 'radford' halves the width; expected at least 2, "
-                                     f"received {getattr(self, name)}")
+                    raise ValueError(f"TrainConfig.{name}: form {self.form!r} halves the width; expected at least "
+                                     f"2, received {getattr(self, name)}")
 
     # -- derived quantities -----------------------------------------------------
     @property
@@ -379,16 +383,22 @@ PRESETS = {
 # 2026-12-01 (FID 58.4 in 29 minutes on the SkylakeX machine; README). The conditional DCGAN is built on it.
 PRESETS["dcgan_paper_light"] = dict(PRESETS["dcgan_paper"], g_filters=64, d_filters=128, lr_g=4e-4, lr_d=4e-4,
                                     epochs=4)
+# The paper's own layers (``form="radford"``) at G 64 / D 64 channels, about 0.2 s per step on one thread
+# against ~1 s for the tutorial's layers at dcgan_paper_light's widths, and Adam 1.6e-3 (quick FID after
+# 3,000 steps: 66 at 4e-4, 54 at 8e-4, 49 at 1.6e-3): the default DCGAN from 2026-12-01 to 2026-12-02
+# (FID 38.4 after 8 epochs, 26 minutes on the AMD machine; README "The DCGAN"). `--form radford`.
+PRESETS["dcgan_radford"] = dict(PRESETS["dcgan_paper"], form="radford", g_filters=64, d_filters=64, lr_g=1.6e-3,
+                                lr_d=1.6e-3, epochs=8)
 # The default DCGAN (`python examples/dcgan_mnist.py`, `numpygan train --model dcgan`), chosen by quick FID
-# against wall-clock minutes of training (README "The DCGAN"): the paper's own layers (``form="radford"``)
-# at G 64 / D 64 channels, about 0.2 s per step on one thread against ~1 s for the tutorial's layers at
-# dcgan_paper_light's widths, and Adam 1.6e-3 (quick FID after 3,000 steps: 66 at 4e-4, 54 at 8e-4, 49 at
-# 1.6e-3; 3.2e-3 was no better at 2,000 steps). 8 epochs (7,496 steps) fit in 30 minutes.
-PRESETS["dcgan_mnist"] = dict(PRESETS["dcgan_paper"], form="radford", g_filters=64, d_filters=64, lr_g=1.6e-3,
+# against wall-clock minutes of training (README "The DCGAN"): the radford layers with InfoGAN's fully
+# connected hidden layer (1,024 units) in G and in D (``form="infogan"``): quick FID 9.6 after one epoch
+# where the radford layers are at 66 (and 26 with the hidden layer in D only), for ~1.6× the time per step.
+# G's rate is twice D's (the radford layers reached 34.0 after 8 epochs that way against 39.5 at 1.6e-3 for both).
+PRESETS["dcgan_mnist"] = dict(PRESETS["dcgan_paper"], form="infogan", g_filters=64, d_filters=64, lr_g=3.2e-3,
                               lr_d=1.6e-3, epochs=8)
 PRESETS["dcgan_fashion"] = dict(PRESETS["dcgan_mnist"], dataset="fashion")
 # `--form NAME` starts from this preset.
-FORM_PRESETS = {"keras": "dcgan_keras", "paper": "dcgan_paper", "radford": "dcgan_mnist"}
+FORM_PRESETS = {"keras": "dcgan_keras", "paper": "dcgan_paper", "radford": "dcgan_radford", "infogan": "dcgan_mnist"}
 # The same runs (the MLP at its tutorial settings, where README's comparison was made) with the
 # least-squares objective (Mao et al. 2017, 0-1 coding a = 0, b = c = 1) in place of BCE and everything else equal, so that the two compare one change at a time. D keeps its
 # raw Dense(1) output (LSGAN regresses it onto the targets) and its preset's one-sided smoothing (the

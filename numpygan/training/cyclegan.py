@@ -126,6 +126,8 @@ class CycleGANTrainer(GANTrainer):
     learning rates, batch size, epochs, seed); its ``model`` field does not describe these networks.
     """
 
+    recomputes_ema_statistics = False   # G takes images, not z: θ̄ keeps G's copied BatchNorm statistics
+
     def __init__(self, generators, discriminators, images_b, config=None, lambda_cycle=10.0,
                  lambda_identity=None, pool_size=50, settings=None, **kwargs):
         if not isinstance(generators, CycleGenerators):

@@ -57,6 +57,8 @@ class Pix2PixTrainer(GANTrainer):
     (e.g. the builders' arguments), saved with the settings so that a resumed run can rebuild them.
     """
 
+    recomputes_ema_statistics = False   # G takes images, not z: θ̄ keeps G's copied BatchNorm statistics
+
     def __init__(self, generator, discriminator, config=None, l1_weight=L1_WEIGHT, adversarial=True,
                  architecture=None, **kwargs):
         if isinstance(l1_weight, bool) or not isinstance(l1_weight, (int, float)) or not l1_weight >= 0:

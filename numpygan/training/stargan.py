@@ -65,6 +65,8 @@ class StarGANTrainer(GANTrainer):
     grid (``generate``); they are data, not state, and are not saved in checkpoints.
     """
 
+    recomputes_ema_statistics = False   # G takes images, not z: θ̄ keeps G's copied BatchNorm statistics
+
     def __init__(self, generator, discriminator, config=None, lambda_cls=1.0, lambda_rec=10.0, fixed_images=None,
                  **kwargs):
         for arg, value in (("lambda_cls", lambda_cls), ("lambda_rec", lambda_rec)):

@@ -12,6 +12,7 @@ from ..runtime import flush_denormals
 from ..io import check_state_matches
 from ..model import Model
 from ..models import adam as Adam  # the fast twin unless numpygan.use_reference_layers()
+from .batchnorm_statistics import has_random_layers, recompute_batchnorm_statistics
 from .builders import spawn_generators
 from .config import TrainConfig
 from .gan_losses import get_objective
@@ -109,6 +110,7 @@ class GANTrainer:
         self.train_seconds = 0.0
         # θ̄, G's weights averaged over training (config.ema_decay): a copy of G, used for inference only
         self.generator_ema = copy.deepcopy(generator) if config.ema_decay else None
+        self._ema_statistics_step = None   # the step θ̄'s BatchNorm statistics were recomputed at
 
     def check_models(self):
         """Refuse a G and D that do not fit together: G(z) with z (N, latent_dim), D(G(z)) (N, 1).
@@ -235,6 +237,8 @@ class GANTrainer:
         """θ̄ ← d·θ̄ + (1 − d)·θ with d = min(ema_decay, (1 + t)/(10 + t)), after generator step t (1, 2, ...).
 
         BatchNorm running statistics (buffers) are copied, not averaged: they belong to the current weights.
+        Where the trainer can (``recomputes_ema_statistics``), inference replaces them with statistics of θ̄'s
+        own (``inference_generator``).
         """
         d = min(self.config.ema_decay, (1 + t) / (10 + t))
         current = self.generator.parameters()
@@ -355,13 +359,43 @@ class GANTrainer:
                             f"received {x.dtype}")
 
     # -- inference --------------------------------------------------------------------
+    # Samples drawn to recompute θ̄'s BatchNorm statistics: batches of the training size from a fixed stream,
+    # so that they are a function of θ̄ alone and leave the training draws untouched.
+    EMA_STATISTICS_BATCHES = 16
+    EMA_STATISTICS_STREAM = 1_000_003
+    # False in trainers whose generators take images (the translation chapters): they keep the copied statistics.
+    recomputes_ema_statistics = True
+
+    def inference_generator(self):
+        """The generator samples come from: θ̄ with ``config.ema_decay``, else G.
+
+        θ̄'s BatchNorm layers get statistics of their own, recomputed once per step when asked for
+        (``batchnorm_statistics.py``: the average batch statistics over ``EMA_STATISTICS_BATCHES`` batches
+        of z), instead of the running statistics copied from G.
+        """
+        ema = self.generator_ema
+        if ema is None:
+            return self.generator
+        if (self.recomputes_ema_statistics and ema.uses_batch_statistics and not has_random_layers(ema)
+                and self._ema_statistics_step != self.step):
+            recompute_batchnorm_statistics(ema, self.ema_statistics_batches())
+            self._ema_statistics_step = self.step
+        return ema
+
+    def ema_statistics_batches(self):
+        """The generator inputs (tuples) that θ̄'s BatchNorm statistics are recomputed on."""
+        rng = np.random.default_rng([self.config.seed, self.EMA_STATISTICS_STREAM])
+        dtype = self.generator_ema.dtype
+        for _ in range(self.EMA_STATISTICS_BATCHES):
+            yield (sample_latent(self.config, self.config.batch_size, rng).astype(dtype, copy=False),)
+
     def generate(self, z=None):
         """G(z) in inference mode (no Dropout, BatchNorm running statistics); default z: the fixed noise.
 
-        With ``config.ema_decay``, G is the moving average of the generator's weights.
+        With ``config.ema_decay``, G is the moving average of the generator's weights (``inference_generator``).
         """
         z = self.fixed_noise if z is None else z
-        generator = self.generator if self.generator_ema is None else self.generator_ema
+        generator = self.inference_generator()
         return generator.forward(z.astype(generator.dtype, copy=False), training=False)
 
     # -- state --------------------------------------------------------------------------
@@ -373,8 +407,8 @@ class GANTrainer:
                     ("discriminator", self.discriminator.state_dict()),
                     ("g_optimizer", self.g_optimizer.state_dict()),
                     ("d_optimizer", self.d_optimizer.state_dict())]
-        if self.generator_ema is not None:
-            sections.append(("generator_ema", self.generator_ema.state_dict()))
+        if self.generator_ema is not None:   # with the statistics that samples from it use
+            sections.append(("generator_ema", self.inference_generator().state_dict()))
         for prefix, source in sections:
             state.update({f"{prefix}/{key}": np.asarray(value) for key, value in source.items()})
         for name, rng in self._generators().items():
@@ -417,6 +451,7 @@ class GANTrainer:
         self.discriminator.load_state_dict(section("discriminator"), source=source)
         if self.generator_ema is not None:
             self.generator_ema.load_state_dict(section("generator_ema"), source=source)
+            self._ema_statistics_step = None
         self.g_optimizer.load_state_dict(section("g_optimizer"))
         self.d_optimizer.load_state_dict(section("d_optimizer"))
         for name, rng in generators.items():

@@ -14,8 +14,8 @@ from pathlib import Path
 from ..models import use_reference_layers
 from ..runtime import blas_threads, keep_freed_memory
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import (D_CONDITIONINGS, FORMS, LATENT_DISTRIBUTIONS, LOSSES, MODELS, OUTPUT_ACTIVATIONS, preset,
-                     preset_for)
+from .config import (D_CONDITIONINGS, FORMS, LATENT_DISTRIBUTIONS, LOSSES, MODELS, OUTPUT_ACTIVATIONS, PRESETS,
+                     preset, preset_for)
 from .run import CHECKPOINT_NAME, RunSetupError, train
 from .run_folder import RunFolderError
 from .trainer import NonFiniteLossError
@@ -69,6 +69,15 @@ FLAGS = (
 )
 
 
+# What a flag left unset means, where the preset holds None for it.
+_UNSET_DEFAULTS = {
+    "form": f"{PRESETS['dcgan_mnist']['form']} with --model dcgan; the MLP takes none",
+    "d_conditioning": "projection with the conditional presets; the unconditional models take none",
+    "data_limit": "all the images",
+    "max_steps": "no limit",
+}
+
+
 def add_train_arguments(parser, base, default_out, models=False):
     """Add the training flags to ``parser``; ``base`` (a TrainConfig) supplies the defaults shown in help."""
     if models:
@@ -78,6 +87,8 @@ def add_train_arguments(parser, base, default_out, models=False):
                         help=f"training images (default: {base.dataset})")
     for field, flag, kind, text in FLAGS:
         default = getattr(base, field)
+        if default is None:   # unset in this preset: say what applies instead of "None"
+            default = _UNSET_DEFAULTS.get(field, "none")
         if kind is bool:
             parser.add_argument(flag, dest=field, action="store_true", default=argparse.SUPPRESS, help=text)
         elif isinstance(kind, tuple):

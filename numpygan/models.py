@@ -246,6 +246,7 @@ def _radford_discriminator_layers(nn, f):
             nn.Conv2D(f, 4, 2, "same", kernel_initializer="normal", use_bias=False), nn.BatchNormalization(),
             nn.LeakyReLU(0.2), nn.Flatten()]
 
+
 def infogan_generator(latent_dim=100, rng=None, seed=None, dtype=np.float32, filters=64, hidden=1024, fast=None):
     """The MNIST generator of InfoGAN (Chen et al. 2016, Appendix C.1): ``radford_generator`` behind
     a fully connected hidden layer.

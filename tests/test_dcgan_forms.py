@@ -1,4 +1,5 @@
-"""DCGAN forms (keras / paper / radford / infogan), their flags and presets, the quick FID after each epoch, the default DCGAN learns."""
+"""DCGAN forms (keras / paper / radford / infogan), their flags and presets, the quick FID after each epoch,
+the default DCGAN learns."""
 
 import numpy as np
 import pytest

@@ -39,7 +39,7 @@ def recompute_batchnorm_statistics(model, batches):
     statistics over ``batches`` (an iterable of input tuples, each passed as ``model.forward(*inputs,
     training=True)``). Weights do not change; returns the number of batches used.
 
-    Model with layers that draw random numbers in training (Dropout) are refused: their draws would
+    Models with layers that draw random numbers in training (Dropout) are refused: their draws would
     both change the statistics and advance generators that a checkpoint saves.
     """
     if has_random_layers(model):

@@ -19,7 +19,8 @@ OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 #   radford: those settings on the paper's own layer pattern (``models.radford_generator`` /
 #          ``radford_discriminator``: transposed convolutions only, ReLU in G, widths halving per upsampling)
 #   infogan: the radford layers with a fully connected hidden layer of 1,024 units in G (before the 7×7 map)
-#          and in D (before the logit), InfoGAN's MNIST networks (``models.infogan_generator`` / ``..._discriminator``)
+#          and in D (before the logit): InfoGAN's MNIST networks (``models.infogan_generator`` /
+#          ``infogan_discriminator``)
 FORMS = {
     "keras": {"batchnorm": False, "d_batchnorm": None, "output_activation": "sigmoid"},
     "paper": {"batchnorm": True, "d_batchnorm": None, "output_activation": "tanh", "d_dropout": 0.0},
@@ -393,12 +394,14 @@ PRESETS["dcgan_radford"] = dict(PRESETS["dcgan_paper"], form="radford", g_filter
 # against wall-clock minutes of training (README "The DCGAN"): the radford layers with InfoGAN's fully
 # connected hidden layer (1,024 units) in G and in D (``form="infogan"``): quick FID 9.6 after one epoch
 # where the radford layers are at 66 (and 26 with the hidden layer in D only), for ~1.6× the time per step.
-# G's rate is twice D's (the radford layers reached 34.0 after 8 epochs that way against 39.5 at 1.6e-3 for both).
+# G's rate is twice D's (the radford layers reached quick FID 34.0 after 8 epochs that way, 39.5 at 1.6e-3 for
+# both); half these rates learned at half the speed, twice them collapsed in the first epoch.
 PRESETS["dcgan_mnist"] = dict(PRESETS["dcgan_paper"], form="infogan", g_filters=64, d_filters=64, lr_g=3.2e-3,
                               lr_d=1.6e-3, epochs=8)
 PRESETS["dcgan_fashion"] = dict(PRESETS["dcgan_mnist"], dataset="fashion")
 # `--form NAME` starts from this preset.
-FORM_PRESETS = {"keras": "dcgan_keras", "paper": "dcgan_paper", "radford": "dcgan_radford", "infogan": "dcgan_mnist"}
+FORM_PRESETS = {"keras": "dcgan_keras", "paper": "dcgan_paper", "radford": "dcgan_radford",
+                "infogan": "dcgan_mnist"}
 # The same runs (the MLP at its tutorial settings, where README's comparison was made) with the
 # least-squares objective (Mao et al. 2017, 0-1 coding a = 0, b = c = 1) in place of BCE and everything else equal, so that the two compare one change at a time. D keeps its
 # raw Dense(1) output (LSGAN regresses it onto the targets) and its preset's one-sided smoothing (the
